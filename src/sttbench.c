@@ -1,0 +1,61 @@
+/* sttbench: the laboratory that measures any speech-to-text server. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sttbench.h"
+
+/* A subcommand not built into this binary yet says so instead of failing to link;
+ * its real definition in src/sttbench_<name>.c overrides this one. */
+#define STT_PENDING(name)                                                                          \
+    __attribute__((weak)) int bench_##name##_main(int argc, char **argv)                           \
+    {                                                                                              \
+        (void)argc;                                                                                \
+        fprintf(stderr, "sttbench %s: not available in this build\n", argv[0]);                   \
+        return 2;                                                                                  \
+    }
+STT_PENDING(corpus)
+STT_PENDING(audio)
+STT_PENDING(load)
+STT_PENDING(cpu)
+STT_PENDING(compare)
+STT_PENDING(report)
+STT_PENDING(tests)
+
+static const struct {
+    const char *name;
+    int (*main)(int, char **);
+    const char *what;
+} commands[] = {
+    {"corpus", bench_corpus_main, "build the real-speech benchmark corpus"},
+    {"audio", bench_audio_main, "time, memory and accuracy against audio length"},
+    {"load", bench_load_main, "concurrency and rate sweeps, latency under load"},
+    {"cpu", bench_cpu_main, "cores x threads grid, scaling-law fits"},
+    {"compare", bench_compare_main, "regression verdict between two result sets"},
+    {"report", bench_report_main, "performance report and scaling strategy"},
+    {"tests", bench_tests_main, "test report from a CTest run (used by run_all_tests.sh)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sttbench COMMAND [OPTIONS]   (sttbench COMMAND --help for details)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("sttbench %s\n", STT_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "sttbench: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
