@@ -1,0 +1,23 @@
+#!/bin/sh
+# Audio benchmark of sttd on the real-speech corpus: every profile, files up to
+# 600 s (longer ones are listed as skipped), report in results/audio/.
+# Usage: scripts/benchmark_all_audio.sh [extra `sttbench audio` options, e.g. --repeat 3]
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${BUILD_DIR:-build}
+if [ ! -x "$build/sttbench" ] || [ ! -x "$build/sttd" ]; then
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
+    cmake --build "$build" -j "$(nproc)"
+fi
+if [ ! -f corpus/manifest.json ]; then
+    "$build/sttbench" corpus --out corpus
+fi
+mkdir -p results/audio
+"$build/sttbench" audio --corpus corpus --spawn --port "${PORT:-18090}" \
+    --profiles "${PROFILES:-fast,balanced,accurate}" --max-duration 600 \
+    --out results/audio "$@" | tee results/audio/audio_summary.txt
+echo
+echo "Skipped files (and why):"
+grep '^skipped ' results/audio/audio_summary.txt || echo "  none"
+echo "Report: results/audio/audio_report.md (charts: results/audio/*.png, *.svg)"

@@ -1,0 +1,89 @@
+/* ctest: labels=unit timeout=30 */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "sysinfo.h"
+#include "testlib.h"
+
+static void test_machine(void)
+{
+    stt_sysinfo s;
+    stt_sysinfo_get(&s, STT_SOURCE_DIR);
+    CHECK(s.logical_cores >= 1);
+    CHECK(s.cpus_allowed >= 1 && s.cpus_allowed <= s.logical_cores);
+    CHECK(s.mem_total > 64LL * 1024 * 1024);
+    CHECK(strncmp(s.kernel, "Linux ", 6) == 0);
+    CHECK(s.cpu_model[0] != 0);
+    /* A commit is 40 hex digits (maybe "+dirty"), or "unknown" outside git. */
+    CHECK(!strcmp(s.commit, "unknown") || strspn(s.commit, "0123456789abcdef") == 40);
+}
+
+static void test_self_and_missing(void)
+{
+    stt_memusage u;
+    char err[128];
+    REQUIRE(stt_mem_tree(getpid(), &u, err, sizeof err) == 0);
+    CHECK(u.processes >= 1);
+    CHECK(u.rss > 0);
+    CHECK(u.pss > 0 && u.pss <= u.rss);
+    /* pid_max is at most 2^22, so this pid never exists. */
+    CHECK(stt_mem_tree(1 << 23, &u, err, sizeof err) == STT_ENOTFOUND);
+}
+
+/* Children that touch memory are counted in their parent's tree. */
+static void test_descendants(void)
+{
+    enum { MB = 1024 * 1024, KIDS = 2, EACH = 24 * MB };
+    int ready[2];
+    REQUIRE(pipe(ready) == 0);
+    pid_t kids[KIDS];
+    stt_memusage before;
+    REQUIRE(stt_mem_tree(getpid(), &before, NULL, 0) == 0);
+    for (int i = 0; i < KIDS; i++) {
+        kids[i] = fork();
+        REQUIRE(kids[i] >= 0);
+        if (kids[i] == 0) {
+            char *p = malloc(EACH);
+            if (p) memset(p, 1, EACH);
+            if (write(ready[1], "x", 1) != 1) _exit(1);
+            pause();
+            _exit(0);
+        }
+    }
+    char c;
+    for (int i = 0; i < KIDS; i++)
+        REQUIRE(read(ready[0], &c, 1) == 1);
+    stt_memusage after;
+    int rc = stt_mem_tree(getpid(), &after, NULL, 0);
+    stt_memsampler *s = stt_memsampler_start(getpid(), 5, NULL, 0);
+    usleep(60 * 1000);
+    stt_memusage peak;
+    int samples = 0;
+    stt_memsampler_stop(s, &peak, &samples);
+    for (int i = 0; i < KIDS; i++) {
+        kill(kids[i], SIGTERM);
+        waitpid(kids[i], NULL, 0);
+    }
+    close(ready[0]);
+    close(ready[1]);
+    REQUIRE(rc == 0);
+    CHECK(after.processes >= before.processes + KIDS);
+    /* Each child's written pages are private, so both RSS and PSS grow. */
+    CHECK(after.rss - before.rss >= (long long)KIDS * EACH * 9 / 10);
+    CHECK(after.pss - before.pss >= (long long)KIDS * EACH * 9 / 10);
+    REQUIRE(s != NULL);
+    CHECK(samples >= 2);
+    CHECK(peak.pss >= after.pss * 9 / 10);
+}
+
+int main(void)
+{
+    TEST_RUN(test_machine);
+    TEST_RUN(test_self_and_missing);
+    TEST_RUN(test_descendants);
+    return test_summary();
+}
