@@ -9,13 +9,14 @@
 #include "error.h"
 
 /* Search settings per profile. "balanced" is PocketSphinx's own default search
- * (what pocketsphinx_continuous uses); "fast" narrows every beam and skips the
- * second and third passes; "accurate" widens the beams and lets more HMMs and
- * words survive each frame. Measured trade-offs are in the README. */
+ * (what pocketsphinx_continuous uses); "fast" narrows every beam, keeps fewer
+ * HMMs and Gaussians per frame and skips the flat-lexicon second pass; "accurate" widens the beams and lets more HMMs and
+ * words survive each frame. Measured trade-offs are in the README
+ * (scripts/benchmark_profiles.sh). */
 static const char *const profile_args[STT_N_PROFILES][16] = {
     /* fast */
-    {"-beam", "1e-30", "-pbeam", "1e-25", "-wbeam", "1e-20", "-maxhmmpf", "3000", "-fwdflat",
-     "no", "-bestpath", "no", "-topn", "2", NULL},
+    {"-beam", "1e-35", "-pbeam", "1e-30", "-wbeam", "1e-25", "-maxhmmpf", "3000", "-fwdflat",
+     "no", "-topn", "2", NULL},
     /* balanced */
     {NULL},
     /* accurate */

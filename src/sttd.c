@@ -216,6 +216,14 @@ static int serve(options *o)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Requests that name no profile get "balanced", or the first one loaded. */
+    unsigned mask = o->pool.profile_mask ? o->pool.profile_mask : (1u << STT_N_PROFILES) - 1;
+    if (!(mask & (1u << stt_profile_index("balanced"))))
+        for (int i = 0; i < STT_N_PROFILES; i++)
+            if (mask & (1u << i)) {
+                o->server.default_profile = stt_profile_names[i];
+                break;
+            }
     o->server.backend = stt_pool_backend(pool);
     stt_server *srv = stt_server_start(&o->server, err, sizeof err);
     if (!srv) {

@@ -85,3 +85,192 @@ const char *const test_librivox_ids[TEST_LIBRIVOX_N] = {
     "sense_and_sensibility_01_austen_64kb-0870", "sense_and_sensibility_01_austen_64kb-0880",
     "sense_and_sensibility_01_austen_64kb-0890", "sense_and_sensibility_01_austen_64kb-0920",
     "sense_and_sensibility_01_austen_64kb-0930"};
+
+/* ---- integration helpers ---- */
+#include <curl/curl.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int test_server_start(test_server *s, const char *const *args)
+{
+    memset(s, 0, sizeof *s);
+    const char *dir = test_tmpdir();
+    if (!dir) return -1;
+    snprintf(s->log, sizeof s->log, "%s/sttd.log", dir);
+    const char *argv[64];
+    int argc = 0;
+    argv[argc++] = test_bin("sttd");
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc++] = "--quiet";
+    for (int i = 0; args && args[i] && argc < 62; i++) argv[argc++] = args[i];
+    argv[argc] = NULL;
+    s->pid = fork();
+    if (s->pid < 0) return -1;
+    if (s->pid == 0) {
+        FILE *f = freopen(s->log, "w", stderr);
+        (void)f;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) {
+        size_t len;
+        char *log = test_read_file(s->log, &len);
+        const char *p = log ? strstr(log, "listening on http://") : NULL;
+        if (p && (p = strchr(p + strlen("listening on http://"), ':'))) {
+            s->port = atoi(p + 1);
+            free(log);
+            snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
+            return 0;
+        }
+        free(log);
+        int st;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            fprintf(stderr, "sttd exited early; its log:\n");
+            char *l = test_read_file(s->log, NULL);
+            fprintf(stderr, "%s\n", l ? l : "");
+            free(l);
+            s->pid = 0;
+            return -1;
+        }
+        usleep(100000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    return -1;
+}
+
+int test_server_stop(test_server *s, int sig)
+{
+    if (s->pid <= 0) return -1;
+    kill(s->pid, sig);
+    int st;
+    for (int i = 0; i < 600; i++) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        usleep(100000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    s->pid = 0;
+    return -1;
+}
+
+typedef struct buf {
+    char *p;
+    size_t n;
+} buf;
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
+{
+    buf *b = ud;
+    size_t n = size * nmemb;
+    char *np = realloc(b->p, b->n + n + 1);
+    if (!np) return 0;
+    memcpy(np + b->n, data, n);
+    b->n += n;
+    np[b->n] = '\0';
+    b->p = np;
+    return n;
+}
+
+static int perform(CURL *c, struct curl_slist *hl, test_response *r)
+{
+    buf body = {0}, hdr = {0};
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hdr);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    CURLcode rc = curl_easy_perform(c);
+    memset(r, 0, sizeof *r);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    r->body = body.p ? body.p : calloc(1, 1);
+    r->len = body.n;
+    r->headers = hdr.p ? hdr.p : calloc(1, 1);
+    if (rc != CURLE_OK) fprintf(stderr, "  curl: %s\n", curl_easy_strerror(rc));
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+static struct curl_slist *header_list(const char *const *headers)
+{
+    struct curl_slist *hl = NULL;
+    for (int i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
+    return hl;
+}
+
+int test_post_file(const char *url, const char *path, const void *mem, size_t mem_len,
+                   const char *const *fields, const char *const *headers, test_response *r)
+{
+    CURL *c = curl_easy_init();
+    curl_mime *m = curl_mime_init(c);
+    curl_mimepart *part = curl_mime_addpart(m);
+    curl_mime_name(part, "file");
+    if (path) {
+        curl_mime_filedata(part, path);
+    } else {
+        curl_mime_data(part, mem, mem_len);
+        curl_mime_filename(part, "upload.bin");
+    }
+    for (int i = 0; fields && fields[i] && fields[i + 1]; i += 2) {
+        part = curl_mime_addpart(m);
+        curl_mime_name(part, fields[i]);
+        curl_mime_data(part, fields[i + 1], CURL_ZERO_TERMINATED);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
+    struct curl_slist *hl = header_list(headers);
+    int rc = perform(c, hl, r);
+    curl_slist_free_all(hl);
+    curl_mime_free(m);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+int test_request(const char *method, const char *url, const char *const *headers,
+                 test_response *r)
+{
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    struct curl_slist *hl = header_list(headers);
+    int rc = perform(c, hl, r);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return rc;
+}
+
+const char *test_header(const test_response *r, const char *name)
+{
+    static char val[1024];
+    size_t nl = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ') v++;
+            size_t vl = len - (size_t)(v - p);
+            if (vl >= sizeof val) vl = sizeof val - 1;
+            memcpy(val, v, vl);
+            val[vl] = '\0';
+            return val;
+        }
+        p = eol ? eol + 2 : p + len;
+    }
+    return NULL;
+}
+
+void test_response_free(test_response *r)
+{
+    free(r->body);
+    free(r->headers);
+    memset(r, 0, sizeof *r);
+}

@@ -58,3 +58,38 @@ const char *test_tmpdir(void);
 extern const char *const test_librivox_ids[TEST_LIBRIVOX_N];
 
 #endif
+
+/* ---- integration helpers: a real sttd process and an HTTP client ---- */
+#include <sys/types.h>
+
+typedef struct test_server {
+    pid_t pid;
+    int port;
+    char url[64];
+    char log[4200]; /* the server's stderr */
+} test_server;
+
+/* Starts build/sttd --port 0 --quiet with the given NULL-terminated extra
+ * arguments and waits (up to 60 s) until it listens. Returns 0 or -1. */
+int test_server_start(test_server *s, const char *const *args);
+/* Sends sig (SIGTERM to drain) and waits; returns the exit status or -1. */
+int test_server_stop(test_server *s, int sig);
+
+typedef struct test_response {
+    long status;
+    char *body;     /* malloc'd, NUL-terminated */
+    size_t len;
+    char *headers;  /* malloc'd, raw header block */
+} test_response;
+
+/* POSTs a multipart form: the file part (from path, or from mem/mem_len when
+ * path is NULL) and NULL-terminated name/value pairs. Returns 0 when an HTTP
+ * answer arrived (any status), -1 on a transport error. */
+int test_post_file(const char *url, const char *path, const void *mem, size_t mem_len,
+                   const char *const *fields, const char *const *headers, test_response *r);
+/* GET (or another method) with optional extra headers. */
+int test_request(const char *method, const char *url, const char *const *headers,
+                 test_response *r);
+/* The value of a response header (case-insensitive), copied into a static buffer, or NULL. */
+const char *test_header(const test_response *r, const char *name);
+void test_response_free(test_response *r);
