@@ -20,6 +20,7 @@ STT_PENDING(cpu)
 STT_PENDING(compare)
 STT_PENDING(report)
 STT_PENDING(tests)
+STT_PENDING(service)
 
 static const struct {
     const char *name;
@@ -32,6 +33,7 @@ static const struct {
     {"cpu", bench_cpu_main, "cores x threads grid, scaling-law fits"},
     {"compare", bench_compare_main, "regression verdict between two result sets"},
     {"report", bench_report_main, "performance report and scaling strategy"},
+    {"service", bench_service_main, "sttd against the raw engine: overhead, memory, threads"},
     {"tests", bench_tests_main, "test report from a CTest run (used by run_all_tests.sh)"},
 };
 
