@@ -1,4 +1,4 @@
-/* ctest: labels=integration timeout=120 */
+/* ctest: labels=integration;slow timeout=180 */
 /* The worker pool on the real engine: real speech in, the right words out;
  * pieces in parallel give the same transcript as one at a time; a killed worker
  * fails only its own request and is replaced. */
