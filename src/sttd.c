@@ -304,6 +304,7 @@ static int transcribe_main(int argc, char **argv)
     }
     int status = 0;
     stt_audio_params ap = stt_audio_default_params();
+    ap.max_duration_s = 0; /* offline: no service limit, only the decoder's own cap */
     stt_format_opts fo = stt_format_default_opts();
     fo.words = 1;
     for (int i = optind; i < argc; i++) {
