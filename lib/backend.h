@@ -19,13 +19,13 @@ typedef struct stt_job_stats {
 } stt_job_stats;
 
 typedef struct stt_backend_status {
-    int workers;        /* decoders available */
-    int busy;           /* decoders working now */
-    int active;         /* requests admitted (queued or running) */
-    int capacity;       /* admitted requests allowed before STT_EBUSY */
-    long restarts;      /* workers replaced after dying */
-    int threads;        /* default pieces in flight per request */
-    int ready;          /* 1 when decoders are loaded and there is room */
+    int workers;   /* decoders available */
+    int busy;      /* decoders working now */
+    int active;    /* requests admitted (queued or running) */
+    int capacity;  /* admitted requests allowed before STT_EBUSY */
+    long restarts; /* workers replaced after dying */
+    int threads;   /* default pieces in flight per request */
+    int ready;     /* 1 when decoders are loaded and there is room */
 } stt_backend_status;
 
 typedef struct stt_backend {

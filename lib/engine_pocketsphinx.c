@@ -10,13 +10,13 @@
 
 /* Search settings per profile. "balanced" is PocketSphinx's own default search
  * (what pocketsphinx_continuous uses); "fast" narrows every beam, keeps fewer
- * HMMs and Gaussians per frame and skips the flat-lexicon second pass; "accurate" widens the beams and lets more HMMs and
- * words survive each frame. Measured trade-offs are in the README
+ * HMMs and Gaussians per frame and skips the flat-lexicon second pass; "accurate" widens the beams
+ * and lets more HMMs and words survive each frame. Measured trade-offs are in the README
  * (scripts/benchmark_profiles.sh). */
 static const char *const profile_args[STT_N_PROFILES][16] = {
     /* fast */
-    {"-beam", "1e-35", "-pbeam", "1e-30", "-wbeam", "1e-25", "-maxhmmpf", "3000", "-fwdflat",
-     "no", "-topn", "2", NULL},
+    {"-beam", "1e-35", "-pbeam", "1e-30", "-wbeam", "1e-25", "-maxhmmpf", "3000", "-fwdflat", "no",
+     "-topn", "2", NULL},
     /* balanced */
     {NULL},
     /* accurate */
@@ -52,8 +52,10 @@ static void *ps_load(const char *model_dir, const char *profile, char *err, size
     const char *argv[48];
     int argc = 0;
     const char *base[] = {"-hmm", hmm, "-lm", lm, "-dict", dict, "-logfn", "/dev/null"};
-    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) argv[argc++] = base[i];
-    for (int i = 0; profile_args[p][i]; i++) argv[argc++] = profile_args[p][i];
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        argv[argc++] = base[i];
+    for (int i = 0; profile_args[p][i]; i++)
+        argv[argc++] = profile_args[p][i];
     cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), argc, (char **)argv, FALSE);
     if (!config) {
         stt_seterr(err, errlen, STT_EENGINE, "bad PocketSphinx configuration for '%s'", profile);

@@ -6,19 +6,32 @@
 const char *stt_strerror(int code)
 {
     switch (code) {
-    case STT_OK: return "success";
-    case STT_ENOMEM: return "out of memory";
-    case STT_EINVAL: return "invalid argument";
-    case STT_EAUDIO: return "undecodable audio";
-    case STT_EFORMAT: return "unsupported media type";
-    case STT_ETOOBIG: return "too large";
-    case STT_EBUSY: return "server busy";
-    case STT_EWORKER: return "worker failed";
-    case STT_EENGINE: return "recognizer failed";
-    case STT_EIO: return "input/output error";
-    case STT_ESHUTDOWN: return "shutting down";
-    case STT_ENOTFOUND: return "not found";
-    default: return "unknown error";
+    case STT_OK:
+        return "success";
+    case STT_ENOMEM:
+        return "out of memory";
+    case STT_EINVAL:
+        return "invalid argument";
+    case STT_EAUDIO:
+        return "undecodable audio";
+    case STT_EFORMAT:
+        return "unsupported media type";
+    case STT_ETOOBIG:
+        return "too large";
+    case STT_EBUSY:
+        return "server busy";
+    case STT_EWORKER:
+        return "worker failed";
+    case STT_EENGINE:
+        return "recognizer failed";
+    case STT_EIO:
+        return "input/output error";
+    case STT_ESHUTDOWN:
+        return "shutting down";
+    case STT_ENOTFOUND:
+        return "not found";
+    default:
+        return "unknown error";
     }
 }
 

@@ -16,16 +16,16 @@
 typedef struct stt_server stt_server;
 
 typedef struct stt_server_params {
-    const char *host;         /* default "127.0.0.1" */
-    int port;                 /* default 8080; 0 = any free port */
-    stt_backend backend;      /* required */
-    const char *api_key;      /* NULL = no authentication */
-    size_t max_upload_bytes;  /* default 100 MiB; larger bodies get 413 */
-    double max_duration_s;    /* default 3600; longer audio gets 413 */
-    unsigned timeout_s;       /* idle connection timeout, default 30 */
-    unsigned max_connections; /* default 256 */
+    const char *host;            /* default "127.0.0.1" */
+    int port;                    /* default 8080; 0 = any free port */
+    stt_backend backend;         /* required */
+    const char *api_key;         /* NULL = no authentication */
+    size_t max_upload_bytes;     /* default 100 MiB; larger bodies get 413 */
+    double max_duration_s;       /* default 3600; longer audio gets 413 */
+    unsigned timeout_s;          /* idle connection timeout, default 30 */
+    unsigned max_connections;    /* default 256 */
     const char *default_profile; /* default "balanced" */
-    FILE *log;                /* request log; default stderr; NULL after init = none */
+    FILE *log;                   /* request log; default stderr; NULL after init = none */
 } stt_server_params;
 
 stt_server_params stt_server_default_params(void);

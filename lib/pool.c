@@ -39,7 +39,7 @@ typedef struct req {
 typedef struct wk {
     int sock; /* -1 when dead */
     pid_t pid;
-    req *r;   /* the request whose piece it decodes, or NULL when idle */
+    req *r; /* the request whose piece it decodes, or NULL when idle */
     size_t piece;
     uint64_t job_id;
     double deadline;
@@ -362,7 +362,8 @@ stt_pool *stt_pool_create(const stt_pool_params *params, char *err, size_t errle
         stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < p->p.workers; i++) p->w[i].sock = -1;
+    for (int i = 0; i < p->p.workers; i++)
+        p->w[i].sock = -1;
     p->z = stt_zygote_start(p->p.engine, p->p.model_dir, p->p.profile_mask, err, errlen);
     if (!p->z) goto fail;
     for (int i = 0; i < p->p.workers; i++) {
@@ -453,17 +454,20 @@ int stt_pool_transcribe(stt_pool *p, const stt_audio *audio, int profile, int th
         rc = stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < r.n_pieces; i++) r.order[i] = i;
+    for (size_t i = 0; i < r.n_pieces; i++)
+        r.order[i] = i;
     qsort_r(r.order, r.n_pieces, sizeof *r.order, cmp_piece_len_desc, r.pieces);
     if (r.n_pieces && (rc = fill_memfd(audio, &r.memfd, err, errlen)) < 0) goto done;
 
     if (r.n_pieces) {
         pthread_mutex_lock(&p->mu);
         req **tail = &p->head;
-        while (*tail) tail = &(*tail)->next_active;
+        while (*tail)
+            tail = &(*tail)->next_active;
         *tail = &r;
         wake(p);
-        while (!r.finished) pthread_cond_wait(&r.cond, &p->mu);
+        while (!r.finished)
+            pthread_cond_wait(&r.cond, &p->mu);
         for (req **q = &p->head; *q; q = &(*q)->next_active)
             if (*q == &r) {
                 *q = r.next_active;
@@ -481,8 +485,7 @@ int stt_pool_transcribe(stt_pool *p, const stt_audio *audio, int profile, int th
         goto done;
     }
     for (size_t i = 0; i < r.n_pieces && rc == 0; i++)
-        rc = stt_transcript_append(t, r.results[i],
-                                   (double)r.pieces[i].start / STT_SAMPLE_RATE);
+        rc = stt_transcript_append(t, r.results[i], (double)r.pieces[i].start / STT_SAMPLE_RATE);
     if (rc < 0) {
         stt_transcript_free(t);
         stt_seterr(err, errlen, rc, "out of memory");
@@ -498,7 +501,8 @@ int stt_pool_transcribe(stt_pool *p, const stt_audio *audio, int profile, int th
         stats->pieces = (int)r.n_pieces;
     }
 done:
-    for (size_t i = 0; r.results && i < r.n_pieces; i++) stt_transcript_free(r.results[i]);
+    for (size_t i = 0; r.results && i < r.n_pieces; i++)
+        stt_transcript_free(r.results[i]);
     free(r.results);
     free(r.order);
     free(r.pieces);
@@ -537,8 +541,7 @@ int stt_pool_worker_pids(stt_pool *p, pid_t *pids, int max)
 }
 
 static int backend_transcribe(void *ctx, const stt_audio *audio, int profile, int threads,
-                              stt_transcript **out, stt_job_stats *stats, char *err,
-                              size_t errlen)
+                              stt_transcript **out, stt_job_stats *stats, char *err, size_t errlen)
 {
     return stt_pool_transcribe(ctx, audio, profile, threads, out, stats, err, errlen);
 }

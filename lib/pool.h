@@ -39,7 +39,7 @@ typedef struct stt_pool_params {
     int threads;                  /* default pieces in flight per request; default workers */
     unsigned profile_mask;        /* profiles to load, bit i = stt_profile_names[i]; default all */
     stt_vad_params vad;
-    double piece_deadline_s;      /* a piece may run at most max(this, 4 x its duration) */
+    double piece_deadline_s; /* a piece may run at most max(this, 4 x its duration) */
 } stt_pool_params;
 
 stt_pool_params stt_pool_default_params(void);

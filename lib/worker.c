@@ -61,7 +61,8 @@ static int send_msg(int sock, const void *buf, size_t len, int fd)
         memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
     ssize_t r;
-    do r = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    do
+        r = sendmsg(sock, &mh, MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);
     return r == (ssize_t)len ? 0 : STT_EIO;
 }
@@ -82,7 +83,8 @@ static ssize_t recv_msg(int sock, void *buf, size_t cap, int *fd)
     mh.msg_controllen = sizeof ctl.buf;
     if (fd) *fd = -1;
     ssize_t r;
-    do r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    do
+        r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
     while (r < 0 && errno == EINTR);
     if (r < 0) return STT_EIO;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -140,11 +142,10 @@ static void worker_loop(int sock, stt_engine **engines)
             size_t start = (size_t)job.offset * sizeof(int16_t);
             size_t base = start - start % (size_t)page;
             size_t maplen = start - base + (size_t)job.n * sizeof(int16_t);
-            void *map = maplen ? mmap(NULL, maplen, PROT_READ, MAP_SHARED, memfd, (off_t)base)
-                               : NULL;
+            void *map =
+                maplen ? mmap(NULL, maplen, PROT_READ, MAP_SHARED, memfd, (off_t)base) : NULL;
             if (maplen && map == MAP_FAILED) {
-                rc = stt_seterr(err, sizeof err, STT_EIO, "cannot map audio: %s",
-                                strerror(errno));
+                rc = stt_seterr(err, sizeof err, STT_EIO, "cannot map audio: %s", strerror(errno));
             } else {
                 t = stt_transcript_create();
                 if (!t)
@@ -173,8 +174,7 @@ static void worker_loop(int sock, stt_engine **engines)
     }
 }
 
-static void zygote_loop(int ctrl, const stt_engine_ops *ops, const char *model_dir,
-                        unsigned mask)
+static void zygote_loop(int ctrl, const stt_engine_ops *ops, const char *model_dir, unsigned mask)
 {
     /* Forked children are reaped automatically; the pool learns of a worker's
      * death from its socket. */
@@ -183,8 +183,7 @@ static void zygote_loop(int ctrl, const stt_engine_ops *ops, const char *model_d
     stt_engine *engines[STT_N_PROFILES] = {0};
     for (int i = 0; i < STT_N_PROFILES && rep.status == 0; i++) {
         if (!(mask & (1u << i))) continue;
-        engines[i] = stt_engine_load(ops, model_dir, stt_profile_names[i], rep.err,
-                                     sizeof rep.err);
+        engines[i] = stt_engine_load(ops, model_dir, stt_profile_names[i], rep.err, sizeof rep.err);
         if (!engines[i]) rep.status = STT_EENGINE;
     }
     send_msg(ctrl, &rep, sizeof rep, -1);
@@ -197,8 +196,8 @@ static void zygote_loop(int ctrl, const stt_engine_ops *ops, const char *model_d
         memset(&rep, 0, sizeof rep);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-            rep.status = stt_seterr(rep.err, sizeof rep.err, STT_EIO, "socketpair: %s",
-                                    strerror(errno));
+            rep.status =
+                stt_seterr(rep.err, sizeof rep.err, STT_EIO, "socketpair: %s", strerror(errno));
             send_msg(ctrl, &rep, sizeof rep, -1);
             continue;
         }
@@ -312,8 +311,7 @@ void stt_zygote_stop(stt_zygote *z)
     free(z);
 }
 
-int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_t offset,
-                        size_t n)
+int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_t offset, size_t n)
 {
     job_msg m = {job_id, offset, n, profile};
     return send_msg(sock, &m, sizeof m, memfd);

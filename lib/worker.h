@@ -47,8 +47,7 @@ int stt_zygote_recv_spawned(stt_zygote *z, int *sock, pid_t *pid, char *err, siz
 void stt_zygote_stop(stt_zygote *z);
 
 /* Sends one job: decode samples [offset, offset+n) of the int16 memfd with profile. */
-int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_t offset,
-                        size_t n);
+int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_t offset, size_t n);
 
 /* Receives one result. Returns 0 with *out set (caller frees), a negative code
  * with err set when the worker reported a failure (*job_id still valid), or

@@ -10,7 +10,7 @@
     __attribute__((weak)) int bench_##name##_main(int argc, char **argv)                           \
     {                                                                                              \
         (void)argc;                                                                                \
-        fprintf(stderr, "sttbench %s: not available in this build\n", argv[0]);                   \
+        fprintf(stderr, "sttbench %s: not available in this build\n", argv[0]);                    \
         return 2;                                                                                  \
     }
 STT_PENDING(corpus)

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "sttbench.h"
+#include "sysinfo.h"
 #include "testreport.h"
 
 static void usage(FILE *f)
@@ -97,8 +98,8 @@ static void git_commit(char *buf, size_t len)
 /* Archives DIR/test_results.json into the history folder under the date it
  * was made, and returns the archived path in `archived` (or "" when there is
  * no previous report). */
-static int archive_previous(const char *prev, const char *history, const char *date,
-                            char *archived, size_t len)
+static int archive_previous(const char *prev, const char *history, const char *date, char *archived,
+                            size_t len)
 {
     archived[0] = '\0';
     if (access(prev, R_OK) != 0) return 0;
@@ -151,8 +152,21 @@ static void previous_date(const char *path, char *buf, size_t len)
 
 int bench_tests_main(int argc, char **argv)
 {
-    enum { O_JUNIT = 1, O_CTJSON, O_COV, O_OUT, O_HIST, O_SLOW, O_MAX, O_MINCOV, O_COMMIT,
-           O_PHASE, O_CHECK, O_CONFIG, O_HELP };
+    enum {
+        O_JUNIT = 1,
+        O_CTJSON,
+        O_COV,
+        O_OUT,
+        O_HIST,
+        O_SLOW,
+        O_MAX,
+        O_MINCOV,
+        O_COMMIT,
+        O_PHASE,
+        O_CHECK,
+        O_CONFIG,
+        O_HELP
+    };
     static const struct option opts[] = {
         {"junit", required_argument, 0, O_JUNIT},
         {"ctest-json", required_argument, 0, O_CTJSON},
@@ -187,23 +201,49 @@ int bench_tests_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case O_JUNIT: junit = optarg; break;
-        case O_CTJSON: ctjson = optarg; break;
-        case O_COV: cov = optarg; break;
-        case O_OUT: out = optarg; break;
-        case O_HIST: hist = optarg; break;
-        case O_SLOW: p.slow_seconds = strtod(optarg, &end); break;
-        case O_MAX: p.max_test_seconds = strtod(optarg, &end); break;
-        case O_MINCOV: p.min_line_coverage = strtod(optarg, &end); break;
-        case O_COMMIT: commit = optarg; break;
-        case O_PHASE: phases[nphases++] = optarg; break;
-        case O_CHECK: checks[nchecks++] = optarg; break;
-        case O_CONFIG: configs[nconfigs++] = optarg; break;
+        case O_JUNIT:
+            junit = optarg;
+            break;
+        case O_CTJSON:
+            ctjson = optarg;
+            break;
+        case O_COV:
+            cov = optarg;
+            break;
+        case O_OUT:
+            out = optarg;
+            break;
+        case O_HIST:
+            hist = optarg;
+            break;
+        case O_SLOW:
+            p.slow_seconds = strtod(optarg, &end);
+            break;
+        case O_MAX:
+            p.max_test_seconds = strtod(optarg, &end);
+            break;
+        case O_MINCOV:
+            p.min_line_coverage = strtod(optarg, &end);
+            break;
+        case O_COMMIT:
+            commit = optarg;
+            break;
+        case O_PHASE:
+            phases[nphases++] = optarg;
+            break;
+        case O_CHECK:
+            checks[nchecks++] = optarg;
+            break;
+        case O_CONFIG:
+            configs[nconfigs++] = optarg;
+            break;
         case O_HELP:
             usage(stdout);
             status = 0;
             goto done;
-        default: usage(stderr); goto done;
+        default:
+            usage(stderr);
+            goto done;
         }
         if (end && (end == optarg || *end)) {
             fprintf(stderr, "sttbench tests: not a number: '%s'\n", optarg);
@@ -255,7 +295,10 @@ int bench_tests_main(int argc, char **argv)
         commit = commit_buf;
     }
     int rc = stt_testreport_set_commit(r, commit);
-    stt_testreport_collect_machine(r);
+    stt_sysinfo si;
+    stt_sysinfo_get(&si, NULL);
+    if (!rc)
+        rc = stt_testreport_set_machine(r, si.cpu_model, si.logical_cores, si.mem_total, si.kernel);
     for (size_t i = 0; !rc && i < nconfigs; i++) {
         char *v = split_eq(configs[i]);
         rc = v ? stt_testreport_set_config(r, configs[i], v) : STT_EINVAL;
@@ -318,13 +361,11 @@ int bench_tests_main(int argc, char **argv)
         const stt_coverage_file *low = stt_testreport_low_coverage(r, &nlow);
         if (!t.coverage_ok)
             for (size_t i = 0; i < nlow; i++)
-                printf("  low      %5.1f%%  %zu of %zu lines uncovered  %s\n",
-                       low[i].line_percent, low[i].lines_total - low[i].lines_covered,
-                       low[i].lines_total, low[i].file);
+                printf("  low      %5.1f%%  %zu of %zu lines uncovered  %s\n", low[i].line_percent,
+                       low[i].lines_total - low[i].lines_covered, low[i].lines_total, low[i].file);
     }
     if (t.checks_failed) printf("%zu extra check(s) failed\n", t.checks_failed);
-    printf("reports    %s/test_report.html, %s/test_results.json, %s/junit.xml\n", out, out,
-           out);
+    printf("reports    %s/test_report.html, %s/test_results.json, %s/junit.xml\n", out, out, out);
     char line[128];
     printf("%s\n", stt_testreport_summary_line(r, line, sizeof line));
     status = t.ok ? 0 : 1;

@@ -27,32 +27,33 @@ typedef struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: sttd [OPTIONS]\n"
-            "       sttd transcribe [--model P] [--response-format F] [--threads N] FILE...\n"
-            "\n"
-            "Speech-to-text service (OpenAI-compatible /v1/audio/transcriptions,\n"
-            "whisper.cpp-compatible /inference) on CMU PocketSphinx.\n"
-            "\n"
-            "options:\n"
-            "  --host ADDR           address to listen on (default 127.0.0.1)\n"
-            "  --port N              port (default 8080; 0 = any free port, printed at start)\n"
-            "  --workers N           decoder processes (default: usable CPUs = %d here)\n"
-            "  --threads N           pieces of one request decoded at once (default: workers)\n"
-            "  --queue N             requests admitted beyond --workers before 503\n"
-            "                        (default: 2 x workers)\n"
-            "  --profiles LIST       profiles to load (default fast,balanced,accurate)\n"
-            "  --model-dir DIR       PocketSphinx model (default %s)\n"
-            "  --api-key-file FILE   require this key (Authorization: Bearer or X-API-Key)\n"
-            "  --max-upload-mb N     largest upload (default 100; larger gets 413)\n"
-            "  --max-duration-s S    longest audio (default 3600; longer gets 413)\n"
-            "  --max-piece-s S       longest piece one worker decodes at once (default 30)\n"
-            "  --timeout-s S         drop clients idle this long (default 30)\n"
-            "  --max-connections N   concurrent connections (default 256)\n"
-            "  --grace-s S           on SIGTERM, wait this long for requests in flight (default 30)\n"
-            "  --quiet               no request log\n"
-            "  --help, --version\n",
-            stt_usable_cpus(), STT_MODEL_DIR);
+    fprintf(
+        f,
+        "usage: sttd [OPTIONS]\n"
+        "       sttd transcribe [--model P] [--response-format F] [--threads N] FILE...\n"
+        "\n"
+        "Speech-to-text service (OpenAI-compatible /v1/audio/transcriptions,\n"
+        "whisper.cpp-compatible /inference) on CMU PocketSphinx.\n"
+        "\n"
+        "options:\n"
+        "  --host ADDR           address to listen on (default 127.0.0.1)\n"
+        "  --port N              port (default 8080; 0 = any free port, printed at start)\n"
+        "  --workers N           decoder processes (default: usable CPUs = %d here)\n"
+        "  --threads N           pieces of one request decoded at once (default: workers)\n"
+        "  --queue N             requests admitted beyond --workers before 503\n"
+        "                        (default: 2 x workers)\n"
+        "  --profiles LIST       profiles to load (default fast,balanced,accurate)\n"
+        "  --model-dir DIR       PocketSphinx model (default %s)\n"
+        "  --api-key-file FILE   require this key (Authorization: Bearer or X-API-Key)\n"
+        "  --max-upload-mb N     largest upload (default 100; larger gets 413)\n"
+        "  --max-duration-s S    longest audio (default 3600; longer gets 413)\n"
+        "  --max-piece-s S       longest piece one worker decodes at once (default 30)\n"
+        "  --timeout-s S         drop clients idle this long (default 30)\n"
+        "  --max-connections N   concurrent connections (default 256)\n"
+        "  --grace-s S           on SIGTERM, wait this long for requests in flight (default 30)\n"
+        "  --quiet               no request log\n"
+        "  --help, --version\n",
+        stt_usable_cpus(), STT_MODEL_DIR);
 }
 
 static int parse_int(const char *name, const char *v, int min, int *out)
@@ -100,23 +101,50 @@ static int parse_profiles(const char *list, unsigned *mask)
 /* Returns 0 to go on, 1 to exit 0 (help/version), -1 to exit 2. */
 static int parse_options(int argc, char **argv, options *o)
 {
-    enum { O_HOST = 256, O_PORT, O_WORKERS, O_THREADS, O_QUEUE, O_PROFILES, O_MODEL_DIR,
-           O_KEY, O_UPLOAD, O_DURATION, O_PIECE, O_TIMEOUT, O_CONNS, O_GRACE, O_QUIET, O_HELP,
-           O_VERSION };
-    static const struct option longopts[] = {
-        {"host", 1, 0, O_HOST}, {"port", 1, 0, O_PORT}, {"workers", 1, 0, O_WORKERS},
-        {"threads", 1, 0, O_THREADS}, {"queue", 1, 0, O_QUEUE}, {"profiles", 1, 0, O_PROFILES},
-        {"model-dir", 1, 0, O_MODEL_DIR}, {"api-key-file", 1, 0, O_KEY},
-        {"max-upload-mb", 1, 0, O_UPLOAD}, {"max-duration-s", 1, 0, O_DURATION},
-        {"max-piece-s", 1, 0, O_PIECE}, {"timeout-s", 1, 0, O_TIMEOUT},
-        {"max-connections", 1, 0, O_CONNS}, {"grace-s", 1, 0, O_GRACE},
-        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {"version", 0, 0, O_VERSION},
-        {0, 0, 0, 0}};
+    enum {
+        O_HOST = 256,
+        O_PORT,
+        O_WORKERS,
+        O_THREADS,
+        O_QUEUE,
+        O_PROFILES,
+        O_MODEL_DIR,
+        O_KEY,
+        O_UPLOAD,
+        O_DURATION,
+        O_PIECE,
+        O_TIMEOUT,
+        O_CONNS,
+        O_GRACE,
+        O_QUIET,
+        O_HELP,
+        O_VERSION
+    };
+    static const struct option longopts[] = {{"host", 1, 0, O_HOST},
+                                             {"port", 1, 0, O_PORT},
+                                             {"workers", 1, 0, O_WORKERS},
+                                             {"threads", 1, 0, O_THREADS},
+                                             {"queue", 1, 0, O_QUEUE},
+                                             {"profiles", 1, 0, O_PROFILES},
+                                             {"model-dir", 1, 0, O_MODEL_DIR},
+                                             {"api-key-file", 1, 0, O_KEY},
+                                             {"max-upload-mb", 1, 0, O_UPLOAD},
+                                             {"max-duration-s", 1, 0, O_DURATION},
+                                             {"max-piece-s", 1, 0, O_PIECE},
+                                             {"timeout-s", 1, 0, O_TIMEOUT},
+                                             {"max-connections", 1, 0, O_CONNS},
+                                             {"grace-s", 1, 0, O_GRACE},
+                                             {"quiet", 0, 0, O_QUIET},
+                                             {"help", 0, 0, O_HELP},
+                                             {"version", 0, 0, O_VERSION},
+                                             {0, 0, 0, 0}};
     int c, v;
     double d;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case O_HOST: o->server.host = optarg; break;
+        case O_HOST:
+            o->server.host = optarg;
+            break;
         case O_PORT:
             if (parse_int("port", optarg, 0, &o->server.port) < 0 || o->server.port > 65535)
                 return -1;
@@ -135,8 +163,12 @@ static int parse_options(int argc, char **argv, options *o)
         case O_PROFILES:
             if (parse_profiles(optarg, &o->pool.profile_mask) < 0) return -1;
             break;
-        case O_MODEL_DIR: o->pool.model_dir = optarg; break;
-        case O_KEY: o->api_key_file = optarg; break;
+        case O_MODEL_DIR:
+            o->pool.model_dir = optarg;
+            break;
+        case O_KEY:
+            o->api_key_file = optarg;
+            break;
         case O_UPLOAD:
             if (parse_double("max-upload-mb", optarg, 0.001, &d) < 0) return -1;
             o->server.max_upload_bytes = (size_t)(d * 1024 * 1024);
@@ -159,10 +191,18 @@ static int parse_options(int argc, char **argv, options *o)
         case O_GRACE:
             if (parse_double("grace-s", optarg, 0, &o->grace_s) < 0) return -1;
             break;
-        case O_QUIET: o->quiet = 1; break;
-        case O_HELP: usage(stdout); return 1;
-        case O_VERSION: printf("sttd %s\n", STT_VERSION); return 1;
-        default: usage(stderr); return -1;
+        case O_QUIET:
+            o->quiet = 1;
+            break;
+        case O_HELP:
+            usage(stdout);
+            return 1;
+        case O_VERSION:
+            printf("sttd %s\n", STT_VERSION);
+            return 1;
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     if (optind < argc) {
@@ -184,7 +224,8 @@ static char *read_key(const char *path)
     char *ok = fgets(buf, sizeof buf, f);
     fclose(f);
     size_t n = ok ? strcspn(buf, "\r\n") : 0;
-    while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t')) n--;
+    while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
     buf[n] = '\0';
     if (!n) {
         fprintf(stderr, "sttd: --api-key-file %s is empty\n", path);
@@ -235,8 +276,7 @@ static int serve(options *o)
     stt_backend_status st;
     stt_pool_status(pool, &st);
     fprintf(stderr, "sttd: listening on http://%s:%d (workers %d, threads %d, queue %d)\n",
-            o->server.host, stt_server_port(srv), st.workers, st.threads,
-            st.capacity - st.workers);
+            o->server.host, stt_server_port(srv), st.workers, st.threads, st.capacity - st.workers);
     fflush(stderr);
 
     int sig = 0;
@@ -265,20 +305,27 @@ static int transcribe_main(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'f': fmtname = optarg; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'f':
+            fmtname = optarg;
+            break;
         case 't':
             if (parse_int("threads", optarg, 1, &pp.threads) < 0) return 2;
             break;
         case 'w':
             if (parse_int("workers", optarg, 1, &pp.workers) < 0) return 2;
             break;
-        case 'd': pp.model_dir = optarg; break;
+        case 'd':
+            pp.model_dir = optarg;
+            break;
         case 'h':
             printf("usage: sttd transcribe [--model fast|balanced|accurate] [--response-format "
                    "json|text|verbose_json|srt|vtt] [--threads N] [--workers N] FILE...\n");
             return 0;
-        default: return 2;
+        default:
+            return 2;
         }
     }
     if (optind >= argc) {

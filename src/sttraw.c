@@ -61,8 +61,10 @@ int main(int argc, char **argv)
     int pargc = 0;
     char *pargv[64];
     char *base[] = {"-hmm", hmm, "-lm", lm, "-dict", dict, "-logfn", "/dev/null"};
-    for (size_t k = 0; k < 8; k++) pargv[pargc++] = base[k];
-    for (int k = i + 1; k < argc && pargc < 63; k++) pargv[pargc++] = argv[k];
+    for (size_t k = 0; k < 8; k++)
+        pargv[pargc++] = base[k];
+    for (int k = i + 1; k < argc && pargc < 63; k++)
+        pargv[pargc++] = argv[k];
     cmd_ln_t *config = cmd_ln_parse_r(NULL, ps_args(), pargc, pargv, FALSE);
     ps_decoder_t *ps = config ? ps_init(config) : NULL;
     if (!ps) {

@@ -106,7 +106,8 @@ int test_server_start(test_server *s, const char *const *args)
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc++] = "--quiet";
-    for (int i = 0; args && args[i] && argc < 62; i++) argv[argc++] = args[i];
+    for (int i = 0; args && args[i] && argc < 62; i++)
+        argv[argc++] = args[i];
     argv[argc] = NULL;
     s->pid = fork();
     if (s->pid < 0) return -1;
@@ -201,7 +202,8 @@ static int perform(CURL *c, struct curl_slist *hl, test_response *r)
 static struct curl_slist *header_list(const char *const *headers)
 {
     struct curl_slist *hl = NULL;
-    for (int i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
+    for (int i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
     return hl;
 }
 
@@ -233,8 +235,7 @@ int test_post_file(const char *url, const char *path, const void *mem, size_t me
     return rc;
 }
 
-int test_request(const char *method, const char *url, const char *const *headers,
-                 test_response *r)
+int test_request(const char *method, const char *url, const char *const *headers, test_response *r)
 {
     CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -256,7 +257,8 @@ const char *test_header(const test_response *r, const char *name)
         size_t len = eol ? (size_t)(eol - p) : strlen(p);
         if (len > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
             const char *v = p + nl + 1;
-            while (*v == ' ') v++;
+            while (*v == ' ')
+                v++;
             size_t vl = len - (size_t)(v - p);
             if (vl >= sizeof val) vl = sizeof val - 1;
             memcpy(val, v, vl);

@@ -77,9 +77,9 @@ int test_server_stop(test_server *s, int sig);
 
 typedef struct test_response {
     long status;
-    char *body;     /* malloc'd, NUL-terminated */
+    char *body; /* malloc'd, NUL-terminated */
     size_t len;
-    char *headers;  /* malloc'd, raw header block */
+    char *headers; /* malloc'd, raw header block */
 } test_response;
 
 /* POSTs a multipart form: the file part (from path, or from mem/mem_len when
@@ -88,8 +88,7 @@ typedef struct test_response {
 int test_post_file(const char *url, const char *path, const void *mem, size_t mem_len,
                    const char *const *fields, const char *const *headers, test_response *r);
 /* GET (or another method) with optional extra headers. */
-int test_request(const char *method, const char *url, const char *const *headers,
-                 test_response *r);
+int test_request(const char *method, const char *url, const char *const *headers, test_response *r);
 /* The value of a response header (case-insensitive), copied into a static buffer, or NULL. */
 const char *test_header(const test_response *r, const char *name);
 void test_response_free(test_response *r);

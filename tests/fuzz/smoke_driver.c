@@ -52,14 +52,16 @@ int main(int argc, char **argv)
             size_t mlen = len;
             int kind = (int)(next_rand() % 4);
             if (kind == 0 && mlen) { /* flip a few bits */
-                for (int k = 0; k < 4; k++) m[next_rand() % mlen] ^= (uint8_t)(1u << (next_rand() % 8));
+                for (int k = 0; k < 4; k++)
+                    m[next_rand() % mlen] ^= (uint8_t)(1u << (next_rand() % 8));
             } else if (kind == 1 && mlen) { /* truncate */
                 mlen = next_rand() % mlen;
             } else if (kind == 2 && mlen) { /* overwrite a run with an extreme byte */
                 size_t at = next_rand() % mlen, n = 1 + next_rand() % 16;
                 memset(m + at, (next_rand() & 1) ? 0xff : 0x00, at + n > mlen ? mlen - at : n);
             } else { /* append garbage */
-                for (int k = 0; k < 64; k++) m[mlen + (size_t)k] = (uint8_t)next_rand();
+                for (int k = 0; k < 64; k++)
+                    m[mlen + (size_t)k] = (uint8_t)next_rand();
                 mlen += 64;
             }
             LLVMFuzzerTestOneInput(m, mlen);

@@ -48,8 +48,15 @@ static int make_files(const char *dir)
 static char *transcribe(const char *path, const char *threads)
 {
     test_response r;
-    const char *f[] = {"response_format", "verbose_json", "timestamp_granularities[]", "word",
-                       "timestamp_granularities[]", "segment", "threads", threads, NULL};
+    const char *f[] = {"response_format",
+                       "verbose_json",
+                       "timestamp_granularities[]",
+                       "word",
+                       "timestamp_granularities[]",
+                       "segment",
+                       "threads",
+                       threads,
+                       NULL};
     if (test_post_file(url, path, NULL, 0, f, NULL, &r) != 0 || r.status != 200) {
         test_response_free(&r);
         return NULL;

@@ -40,7 +40,8 @@ static int load_all(stt_audio *out, int repeat)
                    clips[i].n_samples * sizeof(int16_t));
             out->n_samples += clips[i].n_samples + gap;
         }
-    for (int i = 0; i < TEST_LIBRIVOX_N; i++) stt_audio_free(&clips[i]);
+    for (int i = 0; i < TEST_LIBRIVOX_N; i++)
+        stt_audio_free(&clips[i]);
     return 0;
 }
 
@@ -71,8 +72,8 @@ static void test_real_speech_gives_the_spoken_words(void)
     stt_transcript *t = NULL;
     stt_job_stats st;
     char err[256];
-    int rc = stt_pool_transcribe(pool, &a, stt_profile_index("balanced"), 0, &t, &st, err,
-                                 sizeof err);
+    int rc =
+        stt_pool_transcribe(pool, &a, stt_profile_index("balanced"), 0, &t, &st, err, sizeof err);
     REQUIRE(rc == 0);
     char *text = stt_transcript_text(t);
     fprintf(stderr, "  text: %s\n", text);

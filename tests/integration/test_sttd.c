@@ -12,7 +12,9 @@
 
 #include "testlib.h"
 
-#define CLIP "librivox/sense_and_sensibility_01_austen_64kb-0880.wav" /* "he was not an ill disposed young man" */
+#define CLIP                                                                                       \
+    "librivox/sense_and_sensibility_01_austen_64kb-0880.wav" /* "he was not an ill disposed young  \
+                                                                man" */
 #define LONG_CLIP "librivox/sense_and_sensibility_01_austen_64kb-0870.wav"
 
 static test_server srv;
@@ -31,7 +33,8 @@ static int write_variant(const char *path, int format, int channels)
     sf_close(src);
     short *multi = malloc(sizeof(short) * (size_t)n * (size_t)channels);
     for (sf_count_t i = 0; i < n; i++)
-        for (int c = 0; c < channels; c++) multi[i * channels + c] = mono[i];
+        for (int c = 0; c < channels; c++)
+            multi[i * channels + c] = mono[i];
     SF_INFO out = {0};
     out.samplerate = in.samplerate;
     out.channels = channels;
@@ -98,8 +101,13 @@ static void test_response_formats_and_timing_headers(void)
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         test_response r;
-        const char *f[] = {"response_format", v[i].fmt, "timestamp_granularities[]", "segment",
-                           "timestamp_granularities[]", "word", NULL};
+        const char *f[] = {"response_format",
+                           v[i].fmt,
+                           "timestamp_granularities[]",
+                           "segment",
+                           "timestamp_granularities[]",
+                           "word",
+                           NULL};
         REQUIRE(test_post_file(url_tr, test_data(CLIP), NULL, 0, f, NULL, &r) == 0);
         CHECK(r.status == 200);
         const char *ct = test_header(&r, "Content-Type");
