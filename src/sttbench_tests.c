@@ -364,7 +364,9 @@ int bench_tests_main(int argc, char **argv)
                 printf("  low      %5.1f%%  %zu of %zu lines uncovered  %s\n", low[i].line_percent,
                        low[i].lines_total - low[i].lines_covered, low[i].lines_total, low[i].file);
     }
-    if (t.checks_failed) printf("%zu extra check(s) failed\n", t.checks_failed);
+    for (size_t i = 0; i < nchecks; i++) /* split into name and "fail" above */
+        if (!strcmp(checks[i] + strlen(checks[i]) + 1, "fail"))
+            printf("CHECK      %s failed\n", checks[i]);
     printf("reports    %s/test_report.html, %s/test_results.json, %s/junit.xml\n", out, out, out);
     char line[128];
     printf("%s\n", stt_testreport_summary_line(r, line, sizeof line));
