@@ -116,7 +116,10 @@ static void send_result(int sock, uint64_t id, int status, const void *payload, 
 {
     char *buf = malloc(sizeof(result_hdr) + len);
     if (!buf) return; /* the pool sees a silent worker only if it also dies; it won't hang: */
-    result_hdr h = {id, status};
+    result_hdr h;
+    memset(&h, 0, sizeof h); /* no uninitialised padding on the wire */
+    h.job_id = id;
+    h.status = status;
     memcpy(buf, &h, sizeof h);
     if (len) memcpy(buf + sizeof h, payload, len);
     send_msg(sock, buf, sizeof h + len, -1);
@@ -243,6 +246,7 @@ stt_zygote *stt_zygote_start(const stt_engine_ops *ops, const char *model_dir,
     pid_t parent = getpid();
     z->pid = fork();
     if (z->pid == 0) {
+        free(z); /* the parent's handle; the zygote never returns */
         close(sv[0]);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(0);
@@ -313,7 +317,12 @@ void stt_zygote_stop(stt_zygote *z)
 
 int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_t offset, size_t n)
 {
-    job_msg m = {job_id, offset, n, profile};
+    job_msg m;
+    memset(&m, 0, sizeof m); /* no uninitialised padding on the wire */
+    m.job_id = job_id;
+    m.offset = offset;
+    m.n = n;
+    m.profile = profile;
     return send_msg(sock, &m, sizeof m, memfd);
 }
 
