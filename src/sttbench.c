@@ -21,6 +21,7 @@ STT_PENDING(compare)
 STT_PENDING(report)
 STT_PENDING(tests)
 STT_PENDING(service)
+STT_PENDING(plan)
 
 static const struct {
     const char *name;
@@ -34,6 +35,7 @@ static const struct {
     {"compare", bench_compare_main, "regression verdict between two result sets"},
     {"report", bench_report_main, "performance report and scaling strategy"},
     {"service", bench_service_main, "sttd against the raw engine: overhead, memory, threads"},
+    {"plan", bench_plan_main, "pods of which shape for a given traffic (queueing model)"},
     {"tests", bench_tests_main, "test report from a CTest run (used by run_all_tests.sh)"},
 };
 
