@@ -1,0 +1,67 @@
+/* queueing: the M/G/c capacity model behind `sttbench plan` and the report.
+ *
+ * A pod with c decoder workers is c servers fed from one queue. Arrivals are
+ * Poisson (ca2 = 1 unless told otherwise); service times follow a discrete
+ * distribution (one value per audio length of the traffic mix, with weights).
+ *
+ * - Erlang C: probability that an arrival waits in M/M/c (computed through the
+ *   Erlang B recursion, which stays finite for any c).
+ * - Allen-Cunneen: mean wait of G/G/c ~= Wq(M/M/c) * (ca2 + cs2) / 2.
+ * - Response-time quantile: the wait is taken as 0 with probability 1 - Pw and
+ *   exponential with mean Wq / Pw otherwise (exact for M/M/c), independent of
+ *   the request's own service time; the quantile of wait + service is found by
+ *   bisection on the mixture's tail.
+ *
+ * Pure functions, no I/O, thread-safe. Written by hand: GSL has no queueing
+ * formulas and no Debian-packaged C library offers them.
+ */
+#ifndef STT_QUEUEING_H
+#define STT_QUEUEING_H
+
+#include <stddef.h>
+
+/* Erlang C: P(wait) for c servers and offered load a = lambda * E[S] erlangs.
+ * 1 when a >= c (unstable), NaN for c < 1 or a < 0. */
+double stt_erlang_c(int c, double a);
+
+/* Mean waiting time in M/M/c with arrival rate lambda and mean service mean_s.
+ * INFINITY when unstable, NaN on bad arguments. */
+double stt_mmc_wq(int c, double lambda, double mean_s);
+
+/* Quantile q (0 < q < 1) of the waiting time when P(wait) = p_wait and the
+ * mean wait is wq_mean (conditional wait exponential). 0 when q <= 1 - p_wait. */
+double stt_wait_quantile(double p_wait, double wq_mean, double q);
+
+typedef struct stt_mgc_params {
+    int servers;             /* c >= 1 */
+    double lambda;           /* arrivals per second */
+    double ca2;              /* squared coefficient of variation of inter-arrivals; 1 = Poisson */
+    const double *service_s; /* n service times (s), borrowed */
+    const double *weight;    /* n weights (any positive scale) or NULL for equal */
+    size_t n;
+    double quantile; /* response-time quantile wanted, e.g. 0.95 */
+} stt_mgc_params;
+
+stt_mgc_params stt_mgc_default_params(void);
+
+typedef struct stt_mgc_result {
+    int stable;     /* rho < 1 */
+    double rho;     /* utilisation lambda E[S] / c */
+    double mean_s;  /* E[S] */
+    double cs2;     /* Var[S] / E[S]^2 */
+    double p_wait;  /* Erlang C */
+    double wq_mean; /* Allen-Cunneen mean wait */
+    double t_mean;  /* wq_mean + mean_s */
+    double t_q;     /* response-time quantile (params.quantile); INFINITY when unstable */
+    double wq_q;    /* waiting-time quantile */
+} stt_mgc_result;
+
+/* Evaluates the model. Returns 0, or STT_EINVAL (with detail) on bad params. */
+int stt_mgc_eval(const stt_mgc_params *p, stt_mgc_result *r, char *err, size_t errlen);
+
+/* Largest arrival rate (per second, within 0.1%) at which the response-time
+ * quantile stays <= slo_s; p->lambda is ignored. Writes 0 when even an idle
+ * server misses the objective. Returns 0 or STT_EINVAL. */
+int stt_mgc_max_rate(const stt_mgc_params *p, double slo_s, double *rate, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,102 @@
+/* report: reads the laboratory's results files and turns them into the
+ * performance report, the scaling strategy, Kubernetes manifests and capacity
+ * plans.
+ *
+ * Inputs, found at any depth under each results directory (one machine per
+ * directory): test_results.json, audio.json, load.json, cpu.json, service.json
+ * (schemas in docs/TESTING.md, AUDIO_BENCH.md, LOAD.md, CPU.md, SERVICE_BENCH.md).
+ * Any of them may be missing; the outputs then say so instead of guessing.
+ *
+ * Every measured number written is followed by its source as
+ * "(FILE: JSON.PATH)", e.g. "4.2 s (load.json: steps[3].latency_s.p95)", where
+ * FILE is the file's path relative to its results directory (prefixed with the
+ * directory itself when there are several) and the value printed is the JSON
+ * value in the JSON's own unit, or in MiB/GiB for bytes. Computed figures carry
+ * "(derived: ...)" and projections "(projection: ...)".
+ *
+ * Writers print only into the FILE given; nothing here prints elsewhere.
+ * A stt_report is immutable after loading and may be read from several threads.
+ */
+#ifndef STT_REPORT_H
+#define STT_REPORT_H
+
+#include <stdio.h>
+
+typedef struct stt_report stt_report;
+
+typedef struct stt_report_params {
+    double price_core_hour; /* currency per core-hour (default 0.04) */
+    double price_gib_hour;  /* currency per GiB-hour of memory (default 0.005) */
+    double slo_p95_s;       /* latency objective; 0 = take load.json's, else none */
+    double memory_margin;   /* added to the peak memory for requests (default 0.15) */
+    double max_audio_s;     /* longest audio a pod accepts (default 600, the seed's limit) */
+    const char *profile;    /* profile for service times (default "balanced") */
+    const char *image;      /* container image name (default "sttlab/sttd:0.1.0") */
+    const char *asset_dir;  /* markdown's directory, for relative chart links; NULL = absolute */
+} stt_report_params;
+
+stt_report_params stt_report_default_params(void);
+
+/* Loads every results file under dirs[0..ndirs-1]. Returns 0 (even when no file
+ * was found: stt_report_found() says how many), or STT_EIO / STT_EINVAL for an
+ * unreadable directory or a file that is not valid JSON. *out is owned by the
+ * caller (stt_report_free). */
+int stt_report_load(const char *const *dirs, int ndirs, stt_report **out, char *err, size_t errlen);
+void stt_report_free(stt_report *r);
+
+/* Number of results files found. */
+int stt_report_found(const stt_report *r);
+
+/* The figures the decisions rest on (NaN / -1 / NULL when not measured). */
+typedef struct stt_report_decision {
+    int has_tests, has_audio, has_load, has_cpu, has_service;
+    int tests_total, tests_passed, tests_failed, tests_skipped, tests_ok;
+    double coverage_line;   /* percent */
+    int tested_stable;      /* tests ok, none failed, coverage measured and met */
+    const char *cpu_answer; /* cpu.json verdict.answer */
+    int best_cores;         /* pod shape: cores (= workers) */
+    double best_cost_per_audio_hour;
+    double best_audio_s_per_s;
+    int cpu_limit;             /* 1: set limits.cpu = request; 0: leave it unset */
+    double quota_ratio;        /* quota / cpuset throughput at best_cores */
+    double memory_bytes;       /* request = limit, margin included */
+    double slo_p95_s;          /* objective used (0 = none) */
+    int hpa_cpu_percent;       /* HPA averageUtilization */
+    const char *hpa_basis;     /* what hpa_cpu_percent came from */
+    double queue_depth_target; /* sttd_queue_depth per pod */
+    int grace_s;               /* terminationGracePeriodSeconds */
+    double fit_a, fit_b;       /* process_s = a + b * duration for params.profile */
+} stt_report_decision;
+
+void stt_report_decide(const stt_report *r, const stt_report_params *p, stt_report_decision *d);
+
+/* PERFORMANCE_REPORT.md, PERFORMANCE_REPORT.html, SCALING_STRATEGY.md. */
+int stt_report_write_md(const stt_report *r, const stt_report_params *p, FILE *f);
+int stt_report_write_html(const stt_report *r, const stt_report_params *p, FILE *f);
+int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, FILE *f);
+
+/* deploy/k8s deployment.yaml, service.yaml, hpa.yaml. */
+int stt_report_write_k8s(const stt_report *r, const stt_report_params *p, FILE *deployment,
+                         FILE *service, FILE *hpa);
+
+/* A traffic mix: audio durations (s) with weights. */
+typedef struct stt_mix {
+    double *duration_s;
+    double *weight;
+    size_t n;
+} stt_mix;
+
+/* Reads a corpus manifest.json (array of {duration_s}), an audio.json (its
+ * results' files, each once) or a load mix file ("PATH [WEIGHT]" lines, durations
+ * read with libsndfile). Returns 0 or a negative STT_E* code. */
+int stt_mix_load(const char *path, stt_mix *m, char *err, size_t errlen);
+void stt_mix_free(stt_mix *m);
+
+/* Capacity plan for `rate` requests/s of this mix under a p95 objective: pods of
+ * each measured shape and their cost, cheapest first. Writes a markdown table
+ * and notes to f. Returns 0, or STT_EINVAL when the results lack what the model
+ * needs (audio.json fits; cpu.json for shapes) with the reason in err. */
+int stt_report_plan(const stt_report *r, const stt_report_params *p, const stt_mix *mix,
+                    double rate, double slo_p95_s, FILE *f, char *err, size_t errlen);
+
+#endif
