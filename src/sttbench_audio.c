@@ -5,21 +5,19 @@
 #include <getopt.h>
 #include <gsl/gsl_fit.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "corpus.h"
 #include "error.h"
+#include "server.h"
 #include "sttbench.h"
 #include "sysinfo.h"
 #include "wer.h"
@@ -184,100 +182,28 @@ static void measure(const config *c, const char *path, const char *profile, samp
     curl_easy_cleanup(h);
 }
 
-static int http_get_status(const char *url)
-{
-    CURL *h = curl_easy_init();
-    if (!h) return -1;
-    buf body = {0};
-    long status = -1;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    free(body.p);
-    curl_easy_cleanup(h);
-    return (int)status;
-}
-
-static void exe_dir(char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        snprintf(out, len, ".");
-        return;
-    }
-    self[n] = 0;
-    snprintf(out, len, "%s", dirname(self));
-}
-
 /* Starts sttd from the sttbench binary's directory and waits until /ready. */
-static pid_t spawn_server(const config *c, char *err, size_t errlen)
+static stt_sut *spawn_server(const config *c, char *err, size_t errlen)
 {
-    char dir[PATH_MAX], bin[PATH_MAX + 8], port[16], workers[16], threads[16], ready[1100];
-    exe_dir(dir, sizeof dir);
+    char dir[PATH_MAX], bin[PATH_MAX + 8], cmd[PATH_MAX + 128], log[PATH_MAX];
+    stt_sut_exe_dir(dir, sizeof dir);
     snprintf(bin, sizeof bin, "%s/sttd", dir);
     if (access(bin, X_OK)) {
         stt_seterr(err, errlen, STT_ENOTFOUND, "%s: not found", bin);
-        return -1;
+        return NULL;
     }
-    snprintf(port, sizeof port, "%d", c->port);
-    snprintf(workers, sizeof workers, "%d", c->workers);
-    snprintf(threads, sizeof threads, "%d", c->threads);
-    char *argv[12] = {bin, "--host", "127.0.0.1", "--port", port, NULL};
-    int k = 5;
-    if (c->workers > 0) {
-        argv[k++] = "--workers";
-        argv[k++] = workers;
-    }
-    if (c->threads > 0) {
-        argv[k++] = "--threads";
-        argv[k++] = threads;
-    }
-    argv[k] = NULL;
-    pid_t pid = fork();
-    if (pid < 0) {
-        stt_seterr(err, errlen, STT_EIO, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        /* The server's log goes to a file so that it does not interleave with ours. */
-        char log[PATH_MAX];
-        snprintf(log, sizeof log, "%s/sttd.log", c->out);
-        FILE *lf = fopen(log, "w");
-        if (lf) {
-            dup2(fileno(lf), 1);
-            dup2(fileno(lf), 2);
-        }
-        execv(bin, argv);
-        _exit(127);
-    }
-    snprintf(ready, sizeof ready, "%s/ready", c->url);
-    for (double t0 = now_s(); now_s() - t0 < 120;) {
-        if (http_get_status(ready) == 200) return pid;
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            stt_seterr(err, errlen, STT_EIO, "%s exited before it was ready", bin);
-            return -1;
-        }
-        usleep(100 * 1000);
-    }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    stt_seterr(err, errlen, STT_EIO, "%s not ready after 120 s", bin);
-    return -1;
-}
-
-static void stop_server(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid) return;
-        usleep(100 * 1000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    snprintf(cmd, sizeof cmd, "{bin}/sttd --host 127.0.0.1 --port {port}%s%s",
+             c->workers > 0 ? " --workers {workers}" : "",
+             c->threads > 0 ? " --threads {threads}" : "");
+    /* The server's log goes to a file so that it does not interleave with ours. */
+    snprintf(log, sizeof log, "%s/sttd.log", c->out);
+    stt_sut_params sp = stt_sut_default_params();
+    sp.command = cmd;
+    sp.port = c->port;
+    sp.workers = c->workers;
+    sp.threads = c->threads;
+    sp.log_path = log;
+    return stt_sut_start(&sp, err, errlen);
 }
 
 /* Files that enter the fits and the profile table: one format (16 kHz mono WAV)
@@ -778,18 +704,18 @@ int bench_audio_main(int argc, char **argv)
         }
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    pid_t spawned = -1;
+    stt_sut *spawned = NULL;
     int status = 0;
     result *res = calloc(n_sel * (size_t)c.n_profiles + 1, sizeof *res);
     size_t n_res = 0;
     if (c.spawn) {
         spawned = spawn_server(&c, err, sizeof err);
-        if (spawned < 0) {
+        if (!spawned) {
             fprintf(stderr, "sttbench audio: %s\n", err);
             status = 1;
             goto out;
         }
-        c.server_pid = spawned;
+        c.server_pid = stt_sut_pid(spawned);
     }
     int tty = isatty(2);
     double t0 = now_s(), done_audio = 0, work = total_audio * c.n_profiles * c.repeat;
@@ -847,7 +773,7 @@ int bench_audio_main(int argc, char **argv)
         }
     }
     char dir[PATH_MAX];
-    exe_dir(dir, sizeof dir);
+    stt_sut_exe_dir(dir, sizeof dir);
     stt_sysinfo si;
     stt_sysinfo_get(&si, dir);
     if (c.server_pid <= 0)
@@ -869,7 +795,7 @@ int bench_audio_main(int argc, char **argv)
                fits[2 * p].intercept, fits[2 * p].slope, fits[2 * p].r2, fits[2 * p].n);
     printf("results: %s/audio.json, %s/audio_report.md\n", c.out, c.out);
 out:
-    if (spawned > 0) stop_server(spawned);
+    if (spawned) stt_sut_stop(spawned, 10);
     for (size_t i = 0; i < n_res; i++)
         free(res[i].hypothesis);
     free(res);
