@@ -1,4 +1,4 @@
-/* ctest: labels=integration timeout=60 */
+/* ctest: labels=integration;slow timeout=120 */
 /* Memory per worker on the real engine: sttd's decoders are forked from one
  * loaded model and share it copy-on-write, so each additional worker costs far
  * less than a separately loaded decoder (about 90-100 MB). Measured as PSS summed
