@@ -204,6 +204,59 @@ oom:
     return STT_ENOMEM;
 }
 
+/* Children of pid over all its threads (/proc/PID/task/TID/children), up to max. */
+static int child_pids(pid_t pid, pid_t *out, int max)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.') continue;
+        char cpath[300];
+        snprintf(cpath, sizeof cpath, "/proc/%d/task/%.32s/children", (int)pid, e->d_name);
+        FILE *f = fopen(cpath, "r");
+        int c;
+        while (f && n < max && fscanf(f, "%d", &c) == 1)
+            out[n++] = c;
+        if (f) fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+int stt_proc_leaves(pid_t pid, pid_t *out, int max)
+{
+    pid_t kids[64];
+    int nk = child_pids(pid, kids, 64), n = 0;
+    for (int i = 0; i < nk && n < max; i++) {
+        pid_t sub[1];
+        if (child_pids(kids[i], sub, 1) == 0)
+            out[n++] = kids[i];
+        else
+            n += stt_proc_leaves(kids[i], out + n, max - n);
+    }
+    return n;
+}
+
+double stt_proc_cpu_s(pid_t pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char *ok = fgets(line, sizeof line, f);
+    fclose(f);
+    const char *p = ok ? strrchr(line, ')') : NULL;
+    unsigned long ut, st;
+    /* Fields after the command name: state(3) ... utime(14) stime(15). */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 struct stt_memsampler {
     pthread_t thread;
     pthread_mutex_t lock;

@@ -39,6 +39,14 @@ typedef struct stt_memusage {
  * pid does not exist. */
 int stt_mem_tree(pid_t pid, stt_memusage *out, char *err, size_t errlen);
 
+/* The descendants of pid that have no children of their own, up to max, into
+ * out (for sttd: its decoder workers; the process that forks them is left
+ * out). Returns how many; 0 when pid does not exist. */
+int stt_proc_leaves(pid_t pid, pid_t *out, int max);
+
+/* User + system CPU seconds pid has used so far, or -1 when it does not exist. */
+double stt_proc_cpu_s(pid_t pid);
+
 typedef struct stt_memsampler stt_memsampler;
 
 /* Starts a thread that reads stt_mem_tree(pid) every interval_ms (>= 1) and

@@ -1,6 +1,7 @@
 #include "testreport.h"
 
 #include "error.h"
+#include "html.h"
 
 #include <jansson.h>
 #include <libxml/parser.h>
@@ -822,31 +823,6 @@ int stt_testreport_write_json(const stt_testreport *r, const char *path, char *e
 
 /* ---- HTML ------------------------------------------------------------------------------- */
 
-static void esc(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 static void human_bytes(char *buf, size_t len, long long b)
 {
     if (b >= (1LL << 30))
@@ -871,12 +847,12 @@ static void html_test_row(FILE *f, const stt_testcase *t, size_t i)
 {
     fprintf(f, "<tr class=\"%s%s\"><td>", status_name(t->status), t->violation ? " violation" : "");
     if (t->output) fprintf(f, "<a href=\"#out-%zu\">", i);
-    esc(f, t->name);
+    stt_html_escape(f, t->name);
     if (t->output) fputs("</a>", f);
     fputs("</td><td>", f);
     for (size_t k = 0; k < t->nlabels; k++) {
         if (k) fputs(", ", f);
-        esc(f, t->labels[k]);
+        stt_html_escape(f, t->labels[k]);
     }
     fprintf(f, "</td><td class=\"%s\">%s</td><td class=\"num\">%.3f</td><td>",
             status_name(t->status), status_name(t->status), t->seconds);
@@ -922,7 +898,7 @@ static int is_changed(const stt_testcase *t)
 static void html_coverage_row(FILE *f, const stt_coverage_file *c)
 {
     fputs("<tr><td>", f);
-    esc(f, c->file);
+    stt_html_escape(f, c->file);
     fprintf(f,
             "</td><td class=\"num\">%zu/%zu</td><td class=\"num\">%.1f%%</td>"
             "<td><meter min=\"0\" max=\"100\" value=\"%.1f\">%.1f%%</meter></td>"
@@ -977,13 +953,13 @@ static void html_body(FILE *f, const stt_testreport *r)
     fputs("<h1>sttlab test report</h1>\n", f);
     fprintf(f, "<p class=\"verdict %s\" id=\"verdict\">%s: ", s->ok ? "ok" : "bad",
             s->ok ? "PASS" : "FAIL");
-    esc(f, line);
+    stt_html_escape(f, line);
     fputs("</p>\n<p>Commit <code id=\"commit\">", f);
-    esc(f, r->commit);
+    stt_html_escape(f, r->commit);
     fputs("</code>, run at <time id=\"date\" datetime=\"", f);
-    esc(f, r->date);
+    stt_html_escape(f, r->date);
     fputs("\">", f);
-    esc(f, r->date);
+    stt_html_escape(f, r->date);
     fputs("</time>.</p>\n", f);
 
     fputs("<h2>Totals</h2>\n<table id=\"totals\">\n<tr>", f);
@@ -1010,7 +986,7 @@ static void html_body(FILE *f, const stt_testreport *r)
         json_object_foreach(r->phases, k, v)
         {
             fputs("<tr><td>", f);
-            esc(f, k);
+            stt_html_escape(f, k);
             fprintf(f, "</td><td class=\"num\">%.1f</td></tr>\n", json_number_value(v));
         }
         fputs("</table>\n", f);
@@ -1022,7 +998,7 @@ static void html_body(FILE *f, const stt_testreport *r)
             "<h2>Rule violations</h2>\n<p>No test may take over %.1f s unless labelled "
             "<code>",
             r->p.max_test_seconds);
-    esc(f, r->p.slow_label);
+    stt_html_escape(f, r->p.slow_label);
     fputs("</code>.</p>\n", f);
     if (s->violations)
         html_tests_table(f, r, "violations", is_violation);
@@ -1042,11 +1018,11 @@ static void html_body(FILE *f, const stt_testreport *r)
         const char *pc = json_string_value(json_object_get(r->prev, "commit"));
         const char *pd = json_string_value(json_object_get(r->prev, "date"));
         fputs("<p>Compared with commit <code>", f);
-        esc(f, pc ? pc : "?");
+        stt_html_escape(f, pc ? pc : "?");
         fputs("</code> of ", f);
-        esc(f, pd ? pd : "?");
+        stt_html_escape(f, pd ? pd : "?");
         fputs(" (<code>", f);
-        esc(f, r->prev_label);
+        stt_html_escape(f, r->prev_label);
         fprintf(f,
                 "</code>): <span id=\"history-new-failures\">%zu</span> new failures, "
                 "<span id=\"history-fixed\">%zu</span> fixed, "
@@ -1065,10 +1041,10 @@ static void html_body(FILE *f, const stt_testreport *r)
         {
             int pass = json_is_true(json_object_get(c, "passed"));
             fputs("<tr><td>", f);
-            esc(f, json_string_value(json_object_get(c, "name")));
+            stt_html_escape(f, json_string_value(json_object_get(c, "name")));
             fprintf(f, "</td><td class=\"%s\">%s</td><td>", pass ? "passed" : "failed",
                     pass ? "passed" : "failed");
-            esc(f, json_string_value(json_object_get(c, "detail")));
+            stt_html_escape(f, json_string_value(json_object_get(c, "detail")));
             fputs("</td></tr>\n", f);
         }
         fputs("</table>\n", f);
@@ -1088,9 +1064,9 @@ static void html_body(FILE *f, const stt_testreport *r)
             const stt_testcase *t = &r->tests[i].v;
             if (!t->output) continue;
             fprintf(f, "<h3 id=\"out-%zu\">", i);
-            esc(f, t->name);
+            stt_html_escape(f, t->name);
             fputs("</h3>\n<pre>", f);
-            esc(f, t->output[0] ? t->output : "(no output captured)");
+            stt_html_escape(f, t->output[0] ? t->output : "(no output captured)");
             fputs("</pre>\n", f);
         }
     }
@@ -1098,21 +1074,21 @@ static void html_body(FILE *f, const stt_testreport *r)
     char mem[32];
     human_bytes(mem, sizeof mem, r->mem_bytes);
     fputs("<h2>Machine and configuration</h2>\n<table id=\"machine\">\n<tr><th>CPU</th><td>", f);
-    esc(f, r->cpu_model ? r->cpu_model : "unknown");
+    stt_html_escape(f, r->cpu_model ? r->cpu_model : "unknown");
     fprintf(f,
             "</td></tr>\n<tr><th>cores</th><td>%ld</td></tr>\n<tr><th>memory</th><td>%s</td>"
             "</tr>\n<tr><th>kernel</th><td>",
             r->cores, mem);
-    esc(f, r->kernel ? r->kernel : "unknown");
+    stt_html_escape(f, r->kernel ? r->kernel : "unknown");
     fputs("</td></tr>\n", f);
     const char *k;
     json_t *v;
     json_object_foreach(r->config, k, v)
     {
         fputs("<tr><th>", f);
-        esc(f, k);
+        stt_html_escape(f, k);
         fputs("</th><td>", f);
-        esc(f, json_string_value(v));
+        stt_html_escape(f, json_string_value(v));
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -1124,14 +1100,11 @@ int stt_testreport_write_html(const stt_testreport *r, const char *path, char *e
     if (!f) return stt_seterr(err, errlen, STT_EIO, "%s: %s", path, strerror(errno));
     char line[128];
     stt_testreport_summary_line(r, line, sizeof line);
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-          f);
-    fprintf(f, "sttlab tests: %s, ", r->totals.ok ? "PASS" : "FAIL");
-    esc(f, line);
-    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", html_style);
+    char title[192];
+    snprintf(title, sizeof title, "sttlab tests: %s, %s", r->totals.ok ? "PASS" : "FAIL", line);
+    stt_html_begin(f, title, html_style);
     html_body(f, r);
-    fputs("</body>\n</html>\n", f);
+    stt_html_end(f);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) return stt_seterr(err, errlen, STT_EIO, "%s: write failed", path);
     return 0;

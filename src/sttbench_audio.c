@@ -19,6 +19,7 @@
 #include "error.h"
 #include "server.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 #include "sysinfo.h"
 #include "wer.h"
 
@@ -59,13 +60,6 @@ typedef struct result {
     char error[256];
 } result;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -81,24 +75,6 @@ static void spread(double *v, int n, double out[3])
     out[0] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     out[1] = v[0];
     out[2] = v[n - 1];
-}
-
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    buf *b = arg;
-    size_t k = size * nmemb;
-    char *p = realloc(b->p, b->n + k + 1);
-    if (!p) return 0;
-    memcpy(p + b->n, data, k);
-    b->n += k;
-    p[b->n] = 0;
-    b->p = p;
-    return k;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
@@ -140,10 +116,10 @@ static void measure(const config *c, const char *path, const char *profile, samp
     part = curl_mime_addpart(mime);
     curl_mime_name(part, "response_format");
     curl_mime_data(part, "json", CURL_ZERO_TERMINATED);
-    buf body = {0};
+    bench_buf body = {0};
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_buf_append);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
@@ -155,27 +131,14 @@ static void measure(const config *c, const char *path, const char *profile, samp
         stt_mem_tree(c->server_pid, &s->before, NULL, 0);
         ms = stt_memsampler_start(c->server_pid, SAMPLE_MS, NULL, 0);
     }
-    double t0 = now_s();
+    double t0 = bench_now_s();
     CURLcode rc = curl_easy_perform(h);
-    s->wall_s = now_s() - t0;
+    s->wall_s = bench_now_s() - t0;
     if (ms) stt_memsampler_stop(ms, &s->peak, &s->mem_samples);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     s->http_status = (int)status;
-    if (rc != CURLE_OK) {
-        snprintf(s->error, sizeof s->error, "%s", curl_easy_strerror(rc));
-    } else if (status != 200) {
-        snprintf(s->error, sizeof s->error, "HTTP %ld: %.200s", status, body.p ? body.p : "");
-    } else {
-        json_error_t je;
-        json_t *j = json_loads(body.p ? body.p : "", 0, &je);
-        const char *text = json_string_value(json_object_get(j, "text"));
-        if (text)
-            s->text = strdup(text);
-        else
-            snprintf(s->error, sizeof s->error, "response has no \"text\"");
-        json_decref(j);
-    }
+    s->text = bench_reply_text(rc, status, body.p, s->error, sizeof s->error);
     if (!s->have_process) s->process_s = s->wall_s;
     free(body.p);
     curl_mime_free(mime);
@@ -303,14 +266,10 @@ typedef struct profile_row {
     stt_wer_counts wer;
 } profile_row;
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
-}
-
 static json_t *jspread(const double v[3])
 {
-    return json_pack("{s:o, s:o, s:o}", "median", jnum(v[0]), "min", jnum(v[1]), "max", jnum(v[2]));
+    return json_pack("{s:o, s:o, s:o}", "median", bench_jnum(v[0]), "min", bench_jnum(v[1]), "max",
+                     bench_jnum(v[2]));
 }
 
 static void print_usage(FILE *f)
@@ -496,19 +455,19 @@ static int write_outputs(const config *c, const stt_sysinfo *si, const stt_corpu
             r->process_from_server ? "X-Process-Time-Ms" : "client wall time", "n", r->n, "n_ok",
             r->n_ok, "http_status", r->http_status, "wall_s", jspread(r->wall), "process_s",
             jspread(r->process), "queue_s", jspread(r->queue), "memory_scope",
-            c->server_pid > 0 ? "server and descendants" : "not sampled", "rtf", jnum(rtf), "rtfx",
-            jnum(1 / rtf));
+            c->server_pid > 0 ? "server and descendants" : "not sampled", "rtf", bench_jnum(rtf),
+            "rtfx", bench_jnum(1 / rtf));
         json_object_set_new(o, "wer",
                             json_pack("{s:o, s:I, s:I, s:I, s:I}", "rate",
-                                      r->n_ok ? jnum(stt_wer_rate(&r->wer)) : json_null(),
+                                      r->n_ok ? bench_jnum(stt_wer_rate(&r->wer)) : json_null(),
                                       "ref_words", (json_int_t)r->wer.ref_words, "substitutions",
                                       (json_int_t)r->wer.substitutions, "deletions",
                                       (json_int_t)r->wer.deletions, "insertions",
                                       (json_int_t)r->wer.insertions));
-        json_object_set_new(o, "peak_rss_bytes", jnum(r->peak_rss));
-        json_object_set_new(o, "peak_pss_bytes", jnum(r->peak_pss));
-        json_object_set_new(o, "added_rss_bytes", jnum(r->added_rss));
-        json_object_set_new(o, "added_pss_bytes", jnum(r->added_pss));
+        json_object_set_new(o, "peak_rss_bytes", bench_jnum(r->peak_rss));
+        json_object_set_new(o, "peak_pss_bytes", bench_jnum(r->peak_pss));
+        json_object_set_new(o, "added_rss_bytes", bench_jnum(r->added_rss));
+        json_object_set_new(o, "added_pss_bytes", bench_jnum(r->added_pss));
         json_object_set_new(o, "hypothesis",
                             r->hypothesis ? json_string(r->hypothesis) : json_null());
         if (r->error[0]) json_object_set_new(o, "error", json_string(r->error));
@@ -517,22 +476,23 @@ static int write_outputs(const config *c, const stt_sysinfo *si, const stt_corpu
     json_object_set_new(root, "results", jr);
     json_t *jf = json_array();
     for (size_t i = 0; i < n_fits; i++)
-        json_array_append_new(jf,
-                              json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "profile",
-                                        fits[i].profile, "y", fits[i].metric, "x", "duration_s",
-                                        "n", fits[i].n, "slope", jnum(fits[i].slope), "intercept",
-                                        jnum(fits[i].intercept), "r2", jnum(fits[i].r2)));
+        json_array_append_new(jf, json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:o}", "profile",
+                                            fits[i].profile, "y", fits[i].metric, "x", "duration_s",
+                                            "n", fits[i].n, "slope", bench_jnum(fits[i].slope),
+                                            "intercept", bench_jnum(fits[i].intercept), "r2",
+                                            bench_jnum(fits[i].r2)));
     json_object_set_new(root, "fits", jf);
     json_t *jp = json_array();
     for (int i = 0; i < c->n_profiles; i++) {
         const profile_row *p = &rows[i];
         double rtf = p->audio_s > 0 ? p->process_s / p->audio_s : NAN;
-        json_array_append_new(jp, json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:I}", "profile",
-                                            p->profile, "files", p->files, "audio_s",
-                                            jnum(p->audio_s), "process_s", jnum(p->process_s),
-                                            "rtf", jnum(rtf), "rtfx", jnum(1 / rtf), "wer",
-                                            p->files ? jnum(stt_wer_rate(&p->wer)) : json_null(),
-                                            "ref_words", (json_int_t)p->wer.ref_words));
+        json_array_append_new(
+            jp,
+            json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:I}", "profile", p->profile, "files",
+                      p->files, "audio_s", bench_jnum(p->audio_s), "process_s",
+                      bench_jnum(p->process_s), "rtf", bench_jnum(rtf), "rtfx", bench_jnum(1 / rtf),
+                      "wer", p->files ? bench_jnum(stt_wer_rate(&p->wer)) : json_null(),
+                      "ref_words", (json_int_t)p->wer.ref_words));
     }
     json_object_set_new(root, "profiles", jp);
     json_t *js = json_array();
@@ -718,7 +678,7 @@ int bench_audio_main(int argc, char **argv)
         c.server_pid = stt_sut_pid(spawned);
     }
     int tty = isatty(2);
-    double t0 = now_s(), done_audio = 0, work = total_audio * c.n_profiles * c.repeat;
+    double t0 = bench_now_s(), done_audio = 0, work = total_audio * c.n_profiles * c.repeat;
     for (int p = 0; p < c.n_profiles; p++) {
         if (c.warmup && n_sel) {
             /* The first request of a profile pays for lazy set-up; it is not measured. */
@@ -733,7 +693,7 @@ int bench_audio_main(int argc, char **argv)
         for (size_t i = 0; i < n_ent; i++) {
             if (!sel[i]) continue;
             if (tty) {
-                double el = now_s() - t0;
+                double el = bench_now_s() - t0;
                 double left = done_audio > 0 ? el * (work - done_audio) / done_audio : NAN;
                 fprintf(stderr, "\r\033[K[%zu/%zu] %s %s  elapsed %.0f s, ~%.0f s left", n_res + 1,
                         n_sel * (size_t)c.n_profiles, ent[i].file, c.profiles[p], el, left);

@@ -26,6 +26,7 @@
 #include "loadgen.h"
 #include "server.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 #include "sysinfo.h"
 
 #define MAXV 16
@@ -74,22 +75,10 @@ typedef struct point {
     stt_cpulimit_throttling th;
 } point;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
-}
-
 static json_t *jpair(double a, double b)
 {
     if (!isfinite(a) || !isfinite(b)) return json_null();
-    return json_pack("[o, o]", jnum(a), jnum(b));
+    return json_pack("[o, o]", bench_jnum(a), bench_jnum(b));
 }
 
 static const char *mode_name(int m)
@@ -472,9 +461,9 @@ static json_t *verify(const stt_cpulimit *l, stt_sut *s, const point *pt, int st
                   u == pt->cores);
     }
     json_object_set_new(v, "processes", procs);
-    json_object_set_new(
-        v, "metrics",
-        json_pack("{s:o, s:o}", "sttd_workers", jnum(w), "sttd_threads_per_request", jnum(t)));
+    json_object_set_new(v, "metrics",
+                        json_pack("{s:o, s:o}", "sttd_workers", bench_jnum(w),
+                                  "sttd_threads_per_request", bench_jnum(t)));
     json_object_set_new(v, "checks", checks);
     reason[0] = 0;
     for (size_t i = 0; i < json_array_size(checks); i++) {
@@ -548,11 +537,11 @@ static void run_point(const config *c, point *pt, const file *files, const int *
     stt_cpulimit_throttling th0 = {0}, th1 = {0};
     pt->quota = pt->mode == STT_CPULIMIT_QUOTA;
     if (pt->quota) stt_cpulimit_throttling_read(l, &th0, NULL, 0);
-    double cpu0 = stt_proc_tree_cpu_s(stt_sut_pid(s)), t0 = now_s();
+    double cpu0 = stt_proc_tree_cpu_s(stt_sut_pid(s)), t0 = bench_now_s();
     thr t;
     pt->concurrency = 2 * pt->workers;
     int rc = saturate(url, tfile, pt->concurrency, c->duration, &t, err, sizeof err);
-    pt->wall_s = now_s() - t0;
+    pt->wall_s = bench_now_s() - t0;
     pt->cpu_s = stt_proc_tree_cpu_s(stt_sut_pid(s)) - cpu0;
     pt->util = pt->cpu_s / pt->wall_s / pt->cores;
     if (pt->quota) {
@@ -823,11 +812,12 @@ static json_t *fits_json(const fits *f)
     return json_pack(
         "{s:i, s:{s:s, s:o, s:o, s:o, s:o, s:s}, s:{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
         "points", a->points, "amdahl", "status", stt_fit_status_name(a->status), "serial_fraction",
-        jnum(a->s), "x1", jnum(a->x1), "ci95", jpair(a->s_ci[0], a->s_ci[1]), "projection_interval",
-        jpair(f->s_lo, f->s_hi), "projection_interval_from", f->interval_from, "usl", "status",
-        stt_fit_status_name(u->status), "lambda", jnum(u->lambda), "sigma", jnum(u->sigma), "kappa",
-        jnum(u->kappa), "sigma_ci95", jpair(u->sigma_ci[0], u->sigma_ci[1]), "kappa_ci95",
-        jpair(u->kappa_ci[0], u->kappa_ci[1]), "peak_cores", jnum(u->peak_n));
+        bench_jnum(a->s), "x1", bench_jnum(a->x1), "ci95", jpair(a->s_ci[0], a->s_ci[1]),
+        "projection_interval", jpair(f->s_lo, f->s_hi), "projection_interval_from",
+        f->interval_from, "usl", "status", stt_fit_status_name(u->status), "lambda",
+        bench_jnum(u->lambda), "sigma", bench_jnum(u->sigma), "kappa", bench_jnum(u->kappa),
+        "sigma_ci95", jpair(u->sigma_ci[0], u->sigma_ci[1]), "kappa_ci95",
+        jpair(u->kappa_ci[0], u->kappa_ci[1]), "peak_cores", bench_jnum(u->peak_n));
 }
 
 typedef struct analysis {
@@ -877,15 +867,16 @@ static json_t *analysis_json(const analysis *a)
     json_t *ser = json_array(), *opt = json_array(), *proj = json_array();
     for (int j = 0; j < sr->n; j++) {
         json_array_append_new(
-            ser, json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "cores", (int)sr->cores[j],
-                           "threads", (int)sr->threads[j], "audio_s_per_s", jnum(sr->x[j]),
-                           "speedup", jnum(a->speedup[j]), "efficiency", jnum(a->eff[j]),
-                           "long_latency_s", jnum(sr->lat[j]), "latency_speedup",
-                           jnum(a->lspeed[j]), "latency_efficiency", jnum(a->leff[j])));
+            ser,
+            json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "cores", (int)sr->cores[j],
+                      "threads", (int)sr->threads[j], "audio_s_per_s", bench_jnum(sr->x[j]),
+                      "speedup", bench_jnum(a->speedup[j]), "efficiency", bench_jnum(a->eff[j]),
+                      "long_latency_s", bench_jnum(sr->lat[j]), "latency_speedup",
+                      bench_jnum(a->lspeed[j]), "latency_efficiency", bench_jnum(a->leff[j])));
         if (sr->opt_threads[j])
             json_array_append_new(opt, json_pack("{s:i, s:i, s:o}", "cores", (int)sr->cores[j],
                                                  "threads", sr->opt_threads[j], "long_latency_s",
-                                                 jnum(sr->opt_lat[j])));
+                                                 bench_jnum(sr->opt_lat[j])));
     }
     double maxn = sr->n ? sr->cores[sr->n - 1] : 0;
     if (isfinite(a->thr.am.s))
@@ -895,8 +886,8 @@ static json_t *analysis_json(const analysis *a)
             double lo = isfinite(a->thr.s_hi) ? stt_amdahl_speedup(a->thr.s_hi, m) : NAN;
             double hi = isfinite(a->thr.s_lo) ? stt_amdahl_speedup(a->thr.s_lo, m) : NAN;
             json_array_append_new(proj, json_pack("{s:i, s:o, s:o, s:o, s:b}", "cores", m,
-                                                  "speedup", jnum(S), "lo", jnum(lo), "hi",
-                                                  jnum(hi), "projection", 1));
+                                                  "speedup", bench_jnum(S), "lo", bench_jnum(lo),
+                                                  "hi", bench_jnum(hi), "projection", 1));
         }
     return json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "mode", mode_name(a->mode),
                      "series", ser, "throughput", fits_json(&a->thr), "latency", fits_json(&a->lat),
@@ -1212,38 +1203,41 @@ static json_t *points_json(const point *pts, int npts, const file *files)
             const lat *l = &p->latency[r];
             if (!l->n) continue;
             json_array_append_new(
-                lt, json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o}", "role", role_name[r],
-                              "file", files[r].e->file, "audio_s", jnum(files[r].e->duration_s),
-                              "n", l->n, "median_s", jnum(l->med), "min_s", jnum(l->min), "max_s",
-                              jnum(l->max), "rtfx", jnum(files[r].e->duration_s / l->med)));
+                lt, json_pack(
+                        "{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o}", "role", role_name[r], "file",
+                        files[r].e->file, "audio_s", bench_jnum(files[r].e->duration_s), "n", l->n,
+                        "median_s", bench_jnum(l->med), "min_s", bench_jnum(l->min), "max_s",
+                        bench_jnum(l->max), "rtfx", bench_jnum(files[r].e->duration_s / l->med)));
         }
         json_object_set_new(o, "latency", lt);
         json_object_set_new(
             o, "throughput",
             p->have_thr
                 ? json_pack("{s:i, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:o}",
-                            "concurrency", p->concurrency, "duration_s", jnum(p->thr_dur),
+                            "concurrency", p->concurrency, "duration_s", bench_jnum(p->thr_dur),
                             "completed", (json_int_t)p->completed, "ok", (json_int_t)p->ok,
-                            "errors", (json_int_t)p->errors, "audio_s_per_s", jnum(p->thr), "rps",
-                            jnum(p->rps), "p50_s", jnum(p->p50), "p95_s", jnum(p->p95), "stable",
-                            p->stable, "relative_standard_error", jnum(p->thr_rel_se))
+                            "errors", (json_int_t)p->errors, "audio_s_per_s", bench_jnum(p->thr),
+                            "rps", bench_jnum(p->rps), "p50_s", bench_jnum(p->p50), "p95_s",
+                            bench_jnum(p->p95), "stable", p->stable, "relative_standard_error",
+                            bench_jnum(p->thr_rel_se))
                 : json_null());
-        json_object_set_new(o, "cpu",
-                            p->have_thr
-                                ? json_pack("{s:o, s:o, s:o}", "cpu_s", jnum(p->cpu_s), "wall_s",
-                                            jnum(p->wall_s), "utilisation", jnum(p->util))
-                                : json_null());
+        json_object_set_new(
+            o, "cpu",
+            p->have_thr ? json_pack("{s:o, s:o, s:o}", "cpu_s", bench_jnum(p->cpu_s), "wall_s",
+                                    bench_jnum(p->wall_s), "utilisation", bench_jnum(p->util))
+                        : json_null());
         json_object_set_new(o, "memory",
                             json_pack("{s:I, s:I}", "peak_pss_bytes", (json_int_t)p->peak_pss,
                                       "peak_rss_bytes", (json_int_t)p->peak_rss));
         json_object_set_new(
             o, "throttling",
             p->quota && p->have_thr
-                ? json_pack(
-                      "{s:I, s:I, s:o, s:o}", "nr_periods", (json_int_t)p->th.nr_periods,
-                      "nr_throttled", (json_int_t)p->th.nr_throttled, "throttled_s",
-                      jnum(p->th.throttled_s), "throttled_fraction",
-                      jnum(p->th.nr_periods ? (double)p->th.nr_throttled / p->th.nr_periods : NAN))
+                ? json_pack("{s:I, s:I, s:o, s:o}", "nr_periods", (json_int_t)p->th.nr_periods,
+                            "nr_throttled", (json_int_t)p->th.nr_throttled, "throttled_s",
+                            bench_jnum(p->th.throttled_s), "throttled_fraction",
+                            bench_jnum(p->th.nr_periods
+                                           ? (double)p->th.nr_throttled / p->th.nr_periods
+                                           : NAN))
                 : json_null());
         json_array_append_new(arr, o);
     }
@@ -1292,16 +1286,17 @@ static int compare_main(const config *c)
             ms, json_pack("{s:s, s:s, s:i, s:o, s:o, s:i, s:o, s:O, s:o}", "file", names[i],
                           "cpu_model", json_string_value(json_object_get(mach, "cpu_model")) ?: "?",
                           "cores", (int)json_integer_value(json_object_get(mach, "cpus_allowed")),
-                          "per_core_audio_s_per_s", jnum(per[i]), "efficiency_at_max",
-                          jnum(json_number_value(json_object_get(last, "efficiency"))), "max_cores",
-                          (int)nm, "audio_s_per_s_at_max", jnum(xm), "long_latency_s_at_max",
+                          "per_core_audio_s_per_s", bench_jnum(per[i]), "efficiency_at_max",
+                          bench_jnum(json_number_value(json_object_get(last, "efficiency"))),
+                          "max_cores", (int)nm, "audio_s_per_s_at_max", bench_jnum(xm),
+                          "long_latency_s_at_max",
                           json_object_get(last, "long_latency_s") ?: json_null(),
-                          "cost_per_audio_hour", jnum(cost[i])));
+                          "cost_per_audio_hour", bench_jnum(cost[i])));
     }
     json_t *out = json_pack("{s:s, s:o, s:o, s:s, s:s}", "schema", "sttbench-cpu-compare/1",
-                            "price_core_hour", jnum(c->price), "machines", ms, "faster_per_core",
-                            per[0] >= per[1] ? names[0] : names[1], "cheaper_per_audio_hour",
-                            cost[0] <= cost[1] ? names[0] : names[1]);
+                            "price_core_hour", bench_jnum(c->price), "machines", ms,
+                            "faster_per_core", per[0] >= per[1] ? names[0] : names[1],
+                            "cheaper_per_audio_hour", cost[0] <= cost[1] ? names[0] : names[1]);
     mkdir(c->out, 0777);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/compare.json", c->out);
@@ -1392,7 +1387,7 @@ int bench_cpu_main(int argc, char **argv)
     int sttd = strstr(c.server_cmd, "{bin}/sttd") != NULL;
     point *pts = calloc(MAXPTS, sizeof *pts);
     int npts = 0;
-    double t_start = now_s();
+    double t_start = bench_now_s();
     for (int m = 0; m < c.nmodes; m++)
         for (int ci = 0; ci < c.ncores; ci++) {
             int n = c.cores[ci];
@@ -1483,13 +1478,13 @@ int bench_cpu_main(int argc, char **argv)
         if (files[r].e)
             json_object_set_new(jf, role_name[r],
                                 json_pack("{s:s, s:o}", "file", files[r].e->file, "audio_s",
-                                          jnum(files[r].e->duration_s)));
+                                          bench_jnum(files[r].e->duration_s)));
     json_object_set_new(
         root, "config",
         json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:o, s:i, s:s, s:o, s:s, s:b}", "server_cmd",
                   c.server_cmd, "cores", jc, "modes", jm, "threads", jt, "workers",
                   c.nworkers ? jw : (json_decref(jw), json_null()), "corpus", c.corpus, "quick",
-                  c.quick, "duration_s", jnum(c.duration), "repeat", c.repeat, "cgroup", cgv,
+                  c.quick, "duration_s", bench_jnum(c.duration), "repeat", c.repeat, "cgroup", cgv,
                   "files", jf, "throughput_file", files[ROLE_SHORT].e->file, "shapes", c.shapes));
     json_object_set_new(root, "points", points_json(pts, npts, files));
     json_t *ja = json_array();
@@ -1511,11 +1506,11 @@ int bench_cpu_main(int argc, char **argv)
                     pts[i].have_thr && pts[i].th.nr_periods &&
                     pts[i].threads == (int)aq->sr.threads[k])
                     thf = (double)pts[i].th.nr_throttled / pts[i].th.nr_periods;
-            json_array_append_new(qv,
-                                  json_pack("{s:i, s:o, s:o, s:o}", "cores", (int)acs->sr.cores[j],
-                                            "throughput_ratio", jnum(aq->sr.x[k] / acs->sr.x[j]),
-                                            "latency_ratio", jnum(aq->sr.lat[k] / acs->sr.lat[j]),
-                                            "throttled_fraction", jnum(thf)));
+            json_array_append_new(
+                qv, json_pack("{s:i, s:o, s:o, s:o}", "cores", (int)acs->sr.cores[j],
+                              "throughput_ratio", bench_jnum(aq->sr.x[k] / acs->sr.x[j]),
+                              "latency_ratio", bench_jnum(aq->sr.lat[k] / acs->sr.lat[j]),
+                              "throttled_fraction", bench_jnum(thf)));
         }
     json_object_set_new(root, "quota_vs_cpuset", qv);
     json_t *jr = json_array();
@@ -1530,12 +1525,12 @@ int bench_cpu_main(int argc, char **argv)
             js, json_pack("{s:i, s:i, s:s, s:i, s:o, s:o, s:o, s:I, s:I, s:s, s:o}", "replicas",
                           sh[i].replicas, "cores_each", sh[i].cores_each, "balancer",
                           "haproxy leastconn", "concurrency", sh[i].concurrency, "audio_s_per_s",
-                          jnum(sh[i].thr), "p50_s", jnum(sh[i].p50), "p95_s", jnum(sh[i].p95),
-                          "errors", (json_int_t)sh[i].errors, "peak_pss_bytes",
-                          (json_int_t)sh[i].peak_pss, "status", sh[i].status, "reason",
-                          sh[i].reason[0] ? json_string(sh[i].reason) : json_null()));
+                          bench_jnum(sh[i].thr), "p50_s", bench_jnum(sh[i].p50), "p95_s",
+                          bench_jnum(sh[i].p95), "errors", (json_int_t)sh[i].errors,
+                          "peak_pss_bytes", (json_int_t)sh[i].peak_pss, "status", sh[i].status,
+                          "reason", sh[i].reason[0] ? json_string(sh[i].reason) : json_null()));
     json_object_set_new(root, "shapes", js);
-    json_object_set_new(root, "wall_s", jnum(now_s() - t_start));
+    json_object_set_new(root, "wall_s", bench_jnum(bench_now_s() - t_start));
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/cpu.json", c.out);
     int status = 0;

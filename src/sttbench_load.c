@@ -15,6 +15,7 @@
 #include "error.h"
 #include "loadgen.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 
 #define MAX_STEPS 64
 #define MAX_BODIES 256
@@ -91,14 +92,6 @@ static int parse_list(const char *s, double *out, int *n)
     }
     free(copy);
     return *n > 0 ? 0 : -1;
-}
-
-static int parse_double(const char *s, double *v, double min)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return (*end || errno || !(*v >= min)) ? -1 : 0;
 }
 
 static const char *content_type(const char *path)
@@ -573,19 +566,19 @@ int bench_load_main(int argc, char **argv)
             c.arrival_name = optarg;
             break;
         case 'd':
-            if (parse_double(optarg, &c.duration, 1e-3)) goto bad;
+            if (bench_parse_double(optarg, &c.duration, 1e-3)) goto bad;
             break;
         case 'n':
             c.requests = atol(optarg);
             break;
         case 'w':
-            if (parse_double(optarg, &c.warmup, 0)) goto bad;
+            if (bench_parse_double(optarg, &c.warmup, 0)) goto bad;
             break;
         case 't':
             c.threads = atoi(optarg);
             break;
         case 'T':
-            if (parse_double(optarg, &c.timeout, 1e-3)) goto bad;
+            if (bench_parse_double(optarg, &c.timeout, 1e-3)) goto bad;
             break;
         case O_MAXINF:
             c.max_inflight = atoi(optarg);
@@ -603,7 +596,8 @@ int bench_load_main(int argc, char **argv)
             c.find_max = 1;
             break;
         case O_SLO:
-            if (strncmp(optarg, "p95=", 4) || parse_double(optarg + 4, &c.slo_p95, 1e-6)) goto bad;
+            if (strncmp(optarg, "p95=", 4) || bench_parse_double(optarg + 4, &c.slo_p95, 1e-6))
+                goto bad;
             break;
         case O_MINREQ:
             c.min_requests = atol(optarg);

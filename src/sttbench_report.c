@@ -10,6 +10,7 @@
 #include "error.h"
 #include "report.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 
 #define MAX_IN 64
 
@@ -36,19 +37,6 @@ static FILE *open_out(const char *dir, const char *name, char *path, size_t n)
     return f;
 }
 
-static int mkdirs(const char *dir)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 int bench_report_main(int argc, char **argv)
 {
     const char *in[MAX_IN];
@@ -70,9 +58,8 @@ int bench_report_main(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end = NULL;
-        double v = optarg ? strtod(optarg, &end) : 0;
-        int num = optarg && end != optarg && !*end && v >= 0;
+        double v = 0;
+        int num = optarg && bench_parse_double(optarg, &v, 0) == 0;
         switch (c) {
         case 'i':
             if (nin == MAX_IN) {
@@ -143,7 +130,7 @@ int bench_report_main(int argc, char **argv)
         fprintf(stderr, "sttbench report: %s\n", err);
         return 1;
     }
-    if (mkdirs(out) || mkdirs(k8s)) {
+    if (bench_mkdirs(out) || bench_mkdirs(k8s)) {
         fprintf(stderr, "sttbench report: cannot create %s or %s\n", out, k8s);
         stt_report_free(r);
         return 1;

@@ -5,10 +5,8 @@
  * request on two cores, throughput, and fairness between a long and a short
  * request. Results: OUT/service.json (every raw value) and OUT/service_report.md.
  *
- * The server is started here (build/sttd next to this binary, --port 0) with a
- * small local spawn function: there is no shared server-spawning module yet. */
+ * The server is build/sttd next to this binary, started through lib/server. */
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -31,7 +29,9 @@
 #include "audio.h"
 #include "corpus.h"
 #include "error.h"
+#include "server.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 #include "sysinfo.h"
 #include "wer.h"
 
@@ -79,13 +79,6 @@ typedef struct target {
 static target targets[MAX_TARGETS];
 static int n_targets;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void sleep_s(double s)
 {
     struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -99,7 +92,7 @@ static void progress(const svc *s, const char *fmt, ...)
     if (!s->tty) return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "\r\033[K[%4.0f s] ", now_s() - s->t0);
+    fprintf(stderr, "\r\033[K[%4.0f s] ", bench_now_s() - s->t0);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
 }
@@ -162,24 +155,19 @@ static double series_max(const series *s)
     return m;
 }
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
-}
-
 static json_t *jseries(const series *s, const char *unit)
 {
     json_t *vals = json_array();
     for (int i = 0; i < s->n; i++)
-        json_array_append_new(vals, jnum(s->v[i]));
+        json_array_append_new(vals, bench_jnum(s->v[i]));
     return json_pack("{s:s, s:i, s:o, s:o, s:o, s:o}", "unit", unit, "n", s->n, "median",
-                     jnum(series_median(s)), "min", jnum(series_min(s)), "max", jnum(series_max(s)),
-                     "values", vals);
+                     bench_jnum(series_median(s)), "min", bench_jnum(series_min(s)), "max",
+                     bench_jnum(series_max(s)), "values", vals);
 }
 
 static json_t *jwer(const stt_wer_counts *c)
 {
-    return json_pack("{s:o, s:I, s:I, s:I, s:I}", "wer", jnum(stt_wer_rate(c)), "ref_words",
+    return json_pack("{s:o, s:I, s:I, s:I, s:I}", "wer", bench_jnum(stt_wer_rate(c)), "ref_words",
                      (json_int_t)c->ref_words, "substitutions", (json_int_t)c->substitutions,
                      "deletions", (json_int_t)c->deletions, "insertions",
                      (json_int_t)c->insertions);
@@ -328,24 +316,6 @@ typedef struct reply {
     char error[256];
 } reply;
 
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    buf *b = arg;
-    size_t k = size * nmemb;
-    char *p = realloc(b->p, b->n + k + 1);
-    if (!p) return 0;
-    memcpy(p + b->n, data, k);
-    b->n += k;
-    p[b->n] = 0;
-    b->p = p;
-    return k;
-}
-
 /* POSTs u to url's /v1/audio/transcriptions; threads <= 0 omits the field.
  * Thread-safe (one easy handle per call). Returns 0 on a 200 with text. */
 static int post(const char *url, const upload *u, const char *profile, int threads, reply *r)
@@ -376,52 +346,22 @@ static int post(const char *url, const upload *u, const char *profile, int threa
         curl_mime_name(part, "threads");
         curl_mime_data(part, tbuf, CURL_ZERO_TERMINATED);
     }
-    buf body = {0};
+    bench_buf body = {0};
     curl_easy_setopt(h, CURLOPT_URL, full);
     curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, bench_buf_append);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 1800L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     CURLcode rc = curl_easy_perform(h);
-    r->wall_s = now_s() - t0;
+    r->wall_s = bench_now_s() - t0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    if (rc != CURLE_OK) {
-        snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(rc));
-    } else if (r->status != 200) {
-        snprintf(r->error, sizeof r->error, "HTTP %ld: %.200s", r->status, body.p ? body.p : "");
-    } else {
-        json_error_t je;
-        json_t *j = json_loads(body.p ? body.p : "", 0, &je);
-        const char *text = json_string_value(json_object_get(j, "text"));
-        if (text)
-            r->text = strdup(text);
-        else
-            snprintf(r->error, sizeof r->error, "response has no \"text\"");
-        json_decref(j);
-    }
+    r->text = bench_reply_text(rc, r->status, body.p, r->error, sizeof r->error);
     free(body.p);
     curl_mime_free(mime);
     curl_easy_cleanup(h);
     return r->text ? 0 : -1;
-}
-
-static int get_status(const char *url)
-{
-    CURL *h = curl_easy_init();
-    if (!h) return -1;
-    buf body = {0};
-    long status = -1;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    free(body.p);
-    curl_easy_cleanup(h);
-    return (int)status;
 }
 
 /* A request run on its own thread. */
@@ -439,156 +379,41 @@ typedef struct async_post {
 static void *async_run(void *arg)
 {
     async_post *a = arg;
-    a->start_s = now_s();
+    a->start_s = bench_now_s();
     for (int i = 0; i < a->count; i++) {
         if (i) free(a->last.text);
         if (post(a->url, a->u, a->profile, a->threads, &a->last) == 0) a->ok++;
     }
-    a->end_s = now_s();
+    a->end_s = bench_now_s();
     return NULL;
 }
 
 /* ---- the server ---- */
 
-typedef struct server {
-    pid_t pid;
-    char url[64];
-    char log[PATH_MAX];
-} server;
-
-static void exe_dir(char *out, size_t len)
+/* Starts sttd (next to this binary) on a free port with the NULL-terminated
+ * extra args, its log in OUT/sttd_<name>.log, and waits until /ready says 200
+ * (at most 120 s). Returns NULL with err on failure. */
+static stt_sut *server_start(const svc *s, const char *name, const char *const *args, char *err,
+                             size_t errlen)
 {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        snprintf(out, len, ".");
-        return;
-    }
-    self[n] = 0;
-    snprintf(out, len, "%s", dirname(self));
+    char cmd[1024], log[PATH_MAX], why[512];
+    int k = snprintf(cmd, sizeof cmd, "{bin}/sttd --host {host} --port {port} --quiet");
+    for (int i = 0; args[i] && k > 0 && (size_t)k < sizeof cmd; i++)
+        k += snprintf(cmd + k, sizeof cmd - (size_t)k, " %s", args[i]);
+    snprintf(log, sizeof log, "%s/sttd_%s.log", s->out, name);
+    stt_sut_params sp = stt_sut_default_params();
+    sp.command = cmd;
+    sp.log_path = log;
+    sp.ready_timeout_s = 120;
+    stt_sut *sv = stt_sut_start(&sp, why, sizeof why);
+    if (!sv) stt_seterr(err, errlen, STT_EIO, "%s (see %s)", why, log);
+    return sv;
 }
 
-static void server_stop(server *sv)
+/* Stops sttd: SIGTERM, then SIGKILL after 10 s. */
+static void server_stop(stt_sut *sv)
 {
-    if (sv->pid <= 0) return;
-    kill(sv->pid, SIGTERM);
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(sv->pid, NULL, WNOHANG) == sv->pid) {
-            sv->pid = 0;
-            return;
-        }
-        usleep(50 * 1000);
-    }
-    kill(sv->pid, SIGKILL);
-    waitpid(sv->pid, NULL, 0);
-    sv->pid = 0;
-}
-
-/* Starts sttd on a free port with the NULL-terminated extra args, its log in
- * OUT/sttd_<name>.log, and waits until /ready says 200 (at most 120 s). */
-static int server_start(const svc *s, const char *name, const char *const *args, server *sv,
-                        char *err, size_t errlen)
-{
-    memset(sv, 0, sizeof *sv);
-    snprintf(sv->log, sizeof sv->log, "%s/sttd_%s.log", s->out, name);
-    const char *argv[32] = {s->sttd, "--host", "127.0.0.1", "--port", "0", "--quiet"};
-    int k = 6;
-    for (int i = 0; args[i] && k < 31; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    sv->pid = fork();
-    if (sv->pid < 0) return stt_seterr(err, errlen, STT_EIO, "fork: %s", strerror(errno));
-    if (sv->pid == 0) {
-        FILE *lf = fopen(sv->log, "w");
-        if (lf) {
-            dup2(fileno(lf), 1);
-            dup2(fileno(lf), 2);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    for (double t0 = now_s(); now_s() - t0 < 120; usleep(100 * 1000)) {
-        if (waitpid(sv->pid, NULL, WNOHANG) == sv->pid) {
-            sv->pid = 0;
-            return stt_seterr(err, errlen, STT_EIO, "sttd exited before it was ready (see %s)",
-                              sv->log);
-        }
-        if (!sv->url[0]) {
-            /* With --port 0 the port is known only from the start-up line. */
-            FILE *f = fopen(sv->log, "r");
-            char line[512];
-            while (f && fgets(line, sizeof line, f)) {
-                const char *p = strstr(line, "listening on http://");
-                if (p && (p = strchr(p + strlen("listening on http://"), ':')))
-                    snprintf(sv->url, sizeof sv->url, "http://127.0.0.1:%d", atoi(p + 1));
-            }
-            if (f) fclose(f);
-            if (!sv->url[0]) continue;
-        }
-        char ready[128];
-        snprintf(ready, sizeof ready, "%s/ready", sv->url);
-        if (get_status(ready) == 200) return 0;
-    }
-    server_stop(sv);
-    return stt_seterr(err, errlen, STT_EIO, "sttd not ready after 120 s (see %s)", sv->log);
-}
-
-/* ---- processes: PSS and CPU time of sttd's children ---- */
-
-/* Children of pid (of all its threads), up to max. */
-static int child_pids(pid_t pid, pid_t *out, int max)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max) {
-        if (e->d_name[0] == '.') continue;
-        char cpath[300];
-        snprintf(cpath, sizeof cpath, "/proc/%d/task/%.32s/children", (int)pid, e->d_name);
-        FILE *f = fopen(cpath, "r");
-        int c;
-        while (f && n < max && fscanf(f, "%d", &c) == 1)
-            out[n++] = c;
-        if (f) fclose(f);
-    }
-    closedir(d);
-    return n;
-}
-
-/* The descendants of pid that have no children of their own: sttd's decoders
- * (the process that forks them has children and is left out). */
-static int leaf_descendants(pid_t pid, pid_t *out, int max)
-{
-    pid_t kids[64];
-    int nk = child_pids(pid, kids, 64), n = 0;
-    for (int i = 0; i < nk && n < max; i++) {
-        pid_t sub[1];
-        if (child_pids(kids[i], sub, 1) == 0)
-            out[n++] = kids[i];
-        else
-            n += leaf_descendants(kids[i], out + n, max - n);
-    }
-    return n;
-}
-
-/* User + system CPU seconds of one process, or -1. */
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char *ok = fgets(line, sizeof line, f);
-    fclose(f);
-    const char *p = ok ? strrchr(line, ')') : NULL;
-    unsigned long ut, st;
-    /* Fields after the command name: state(3) ... utime(14) stime(15). */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    stt_sut_stop(sv, 10);
 }
 
 /* ---- external programs ---- */
@@ -597,16 +422,16 @@ static double cpu_seconds(pid_t pid)
  * or -1 on failure. */
 static double run_capture(const char *cmd, char **out)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
-    buf b = {0};
+    bench_buf b = {0};
     char chunk[4096];
     size_t k;
     while ((k = fread(chunk, 1, sizeof chunk, p)) > 0)
-        on_body(chunk, 1, k, &b);
+        bench_buf_append(chunk, 1, k, &b);
     int st = pclose(p);
-    double wall = now_s() - t0;
+    double wall = bench_now_s() - t0;
     *out = b.p ? b.p : strdup("");
     return st == 0 ? wall : -1;
 }
@@ -638,12 +463,12 @@ static void score(const char *ref, const char *hyp, stt_wer_counts *acc)
  * background load. */
 static int part_overhead(svc *s, char *err, size_t errlen)
 {
-    server sv;
     const char *args[] = {"--workers", "1", "--threads", "1", "--profiles", "balanced", NULL};
-    int rc = server_start(s, "overhead", args, &sv, err, errlen);
-    if (rc < 0) return rc;
+    stt_sut *sv = server_start(s, "overhead", args, err, errlen);
+    if (!sv) return STT_EIO;
+    int rc = 0;
     reply r;
-    post(sv.url, &s->cat, "balanced", 0, &r); /* warm-up, not measured */
+    post(stt_sut_url(sv), &s->cat, "balanced", 0, &r); /* warm-up, not measured */
     free(r.text);
     series req = {0}, dec = {0}, wall = {0}, ratio = {0};
     stt_wer_counts w_sttd = {0}, w_raw = {0};
@@ -651,7 +476,7 @@ static int part_overhead(svc *s, char *err, size_t errlen)
     snprintf(cmd, sizeof cmd, "'%s' '%s' 2>/dev/null", s->sttraw, s->cat.path);
     for (int i = 0; i < s->repeat; i++) {
         progress(s, "1/6 overhead: round %d/%d", i + 1, s->repeat);
-        if (post(sv.url, &s->cat, "balanced", 0, &r) < 0) {
+        if (post(stt_sut_url(sv), &s->cat, "balanced", 0, &r) < 0) {
             rc = stt_seterr(err, errlen, STT_EIO, "overhead request: %s", r.error);
             break;
         }
@@ -672,7 +497,7 @@ static int part_overhead(svc *s, char *err, size_t errlen)
         free(hyp);
         free(out);
     }
-    server_stop(&sv);
+    server_stop(sv);
     if (rc < 0) return rc;
     double x = series_median(&req) / series_median(&dec);
     json_object_set_new(s->measurements, "overhead",
@@ -681,8 +506,8 @@ static int part_overhead(svc *s, char *err, size_t errlen)
                                   "--workers 1 --threads 1 --profiles balanced", "sttd_request_s",
                                   jseries(&req, "s"), "sttraw_decode_s", jseries(&dec, "s"),
                                   "sttraw_wall_s", jseries(&wall, "s"), "per_round_ratio",
-                                  jseries(&ratio, "x"), "ratio_of_medians", jnum(x), "sttd_wer",
-                                  jwer(&w_sttd), "sttraw_wer", jwer(&w_raw)));
+                                  jseries(&ratio, "x"), "ratio_of_medians", bench_jnum(x),
+                                  "sttd_wer", jwer(&w_sttd), "sttraw_wer", jwer(&w_raw)));
     add_target("1 overhead", x <= 1.05, "<= 1.05x",
                "sttd %.2f s (%.2f-%.2f) / sttraw decode %.2f s (%.2f-%.2f) = %.3fx; sttraw wall "
                "%.2f s",
@@ -695,16 +520,16 @@ static int part_overhead(svc *s, char *err, size_t errlen)
  * pocketsphinx_continuous on the same clips. */
 static int part_accuracy(svc *s, char *err, size_t errlen)
 {
-    server sv;
     const char *args[] = {"--workers", "1", "--threads", "1", NULL};
-    int rc = server_start(s, "accuracy", args, &sv, err, errlen);
-    if (rc < 0) return rc;
+    stt_sut *sv = server_start(s, "accuracy", args, err, errlen);
+    if (!sv) return STT_EIO;
+    int rc = 0;
     json_t *jp = json_object();
     double wer_bal = NAN;
     char line[160] = "";
     for (int p = 0; p < N_PROFILES && rc == 0; p++) {
         reply r;
-        post(sv.url, &s->clips[SHORT_CLIP], profiles[p], 0, &r); /* warm-up */
+        post(stt_sut_url(sv), &s->clips[SHORT_CLIP], profiles[p], 0, &r); /* warm-up */
         free(r.text);
         series rtf = {0};
         stt_wer_counts w = {0};
@@ -716,7 +541,7 @@ static int part_accuracy(svc *s, char *err, size_t errlen)
             for (int i = 0; i < N_CLIPS; i++) {
                 progress(s, "2/6 accuracy: %s, pass %d/%d, clip %d", profiles[p], k + 1, s->repeat,
                          i + 1);
-                if (post(sv.url, &s->clips[i], profiles[p], 0, &r) < 0) {
+                if (post(stt_sut_url(sv), &s->clips[i], profiles[p], 0, &r) < 0) {
                     rc = stt_seterr(err, errlen, STT_EIO, "%s request: %s", profiles[p], r.error);
                     break;
                 }
@@ -734,13 +559,13 @@ static int part_accuracy(svc *s, char *err, size_t errlen)
         if (p == 1) wer_bal = stt_wer_rate(&w);
         json_object_set_new(jp, profiles[p],
                             json_pack("{s:o, s:o, s:o, s:f, s:o}", "rtf", jseries(&rtf, "s/s"),
-                                      "rtfx_median", jnum(1 / m), "wer", jwer(&w), "audio_s", audio,
-                                      "hypotheses", hyps));
+                                      "rtfx_median", bench_jnum(1 / m), "wer", jwer(&w), "audio_s",
+                                      audio, "hypotheses", hyps));
         size_t l = strlen(line);
         snprintf(line + l, sizeof line - l, "%s%s %.1f%% RTF %.3f", p ? "; " : "", profiles[p],
                  100 * stt_wer_rate(&w), m);
     }
-    server_stop(&sv);
+    server_stop(sv);
     if (rc < 0) {
         json_decref(jp);
         return rc;
@@ -784,22 +609,22 @@ static int part_accuracy(svc *s, char *err, size_t errlen)
  * requests of a 7 s clip, twice. */
 static int memory_of(svc *s, int workers, series *pss, json_t **detail, char *err, size_t errlen)
 {
-    server sv;
     char w[16];
     snprintf(w, sizeof w, "%d", workers);
     const char *args[] = {"--workers", w, "--queue", "8", "--profiles", "balanced", NULL};
     char name[32];
     snprintf(name, sizeof name, "memory_w%d", workers);
-    int rc = server_start(s, name, args, &sv, err, errlen);
-    if (rc < 0) return rc;
+    stt_sut *sv = server_start(s, name, args, err, errlen);
+    if (!sv) return STT_EIO;
+    int rc = 0;
     series idle = {0};
     stt_memusage m;
-    if (stt_mem_tree(sv.pid, &m, NULL, 0) == 0) series_add(&idle, (double)m.pss);
+    if (stt_mem_tree(stt_sut_pid(sv), &m, NULL, 0) == 0) series_add(&idle, (double)m.pss);
     for (int round = 0; round < 2; round++) {
         async_post a[4];
         memset(a, 0, sizeof a);
         for (int i = 0; i < 4; i++) {
-            a[i] = (async_post){.url = sv.url,
+            a[i] = (async_post){.url = stt_sut_url(sv),
                                 .u = &s->clips[MEMORY_CLIP],
                                 .profile = "balanced",
                                 .threads = 1,
@@ -817,25 +642,26 @@ static int memory_of(svc *s, int workers, series *pss, json_t **detail, char *er
     json_t *jw = json_array();
     int decoded = 0;
     pid_t kids[64];
-    int nk = leaf_descendants(sv.pid, kids, 64);
+    int nk = stt_proc_leaves(stt_sut_pid(sv), kids, 64);
     for (int i = 0; i < nk; i++) {
         stt_memusage km = {0};
         stt_mem_tree(kids[i], &km, NULL, 0);
-        double cpu = cpu_seconds(kids[i]);
+        double cpu = stt_proc_cpu_s(kids[i]);
         /* Decoding the 7.1 s clip once costs a worker well over 0.3 s of CPU. */
         if (cpu > 0.3) decoded++;
-        json_array_append_new(jw, json_pack("{s:i, s:o, s:o}", "pid", (int)kids[i], "cpu_s",
-                                            jnum(cpu), "pss_bytes", jnum((double)km.pss)));
+        json_array_append_new(jw,
+                              json_pack("{s:i, s:o, s:o}", "pid", (int)kids[i], "cpu_s",
+                                        bench_jnum(cpu), "pss_bytes", bench_jnum((double)km.pss)));
     }
     int procs = 0;
     for (int i = 0; i < 5; i++) {
-        if (stt_mem_tree(sv.pid, &m, NULL, 0) == 0) {
+        if (stt_mem_tree(stt_sut_pid(sv), &m, NULL, 0) == 0) {
             series_add(pss, (double)m.pss);
             procs = m.processes;
         }
         sleep_s(0.2);
     }
-    server_stop(&sv);
+    server_stop(sv);
     *detail = json_pack("{s:i, s:i, s:i, s:o, s:o, s:o}", "workers", workers, "processes", procs,
                         "workers_that_decoded", decoded, "pss_before_requests_bytes",
                         jseries(&idle, "bytes"), "pss_bytes", jseries(pss, "bytes"),
@@ -863,7 +689,7 @@ static int part_memory(svc *s, char *err, size_t errlen)
                   "PSS summed over sttd and descendants after every worker "
                   "decoded (4 parallel threads=1 requests of the 7.1 s clip, twice)",
                   "workers_1", d1 ? d1 : json_null(), "workers_4", d4 ? d4 : json_null(),
-                  "per_additional_worker_mb", jnum(per)));
+                  "per_additional_worker_mb", bench_jnum(per)));
     if (rc < 0) return rc;
     add_target("3 memory/worker", per <= 40, "<= 40 MB",
                "PSS 1 worker %.1f MB, 4 workers %.1f MB: %.1f MB per extra worker",
@@ -873,7 +699,7 @@ static int part_memory(svc *s, char *err, size_t errlen)
 
 /* 4 and 6 share a two-worker server (--profiles balanced; default threads = 2);
  * threads=1 is asked per request. 5 uses the same server. */
-static int part_threads(svc *s, const server *sv, char *err, size_t errlen)
+static int part_threads(svc *s, const stt_sut *sv, char *err, size_t errlen)
 {
     series t1 = {0}, t2 = {0}, sp = {0};
     stt_wer_counts w1 = {0}, w2 = {0}, wr = {0};
@@ -882,7 +708,7 @@ static int part_threads(svc *s, const server *sv, char *err, size_t errlen)
             progress(s, "4/6 one request on 2 cores: round %d/%d, threads=%d", i + 1,
                      s->long_repeat, th);
             reply r;
-            if (post(sv->url, &s->longf, "balanced", th, &r) < 0)
+            if (post(stt_sut_url(sv), &s->longf, "balanced", th, &r) < 0)
                 return stt_seterr(err, errlen, STT_EIO, "long request: %s", r.error);
             series_add(th == 1 ? &t1 : &t2, r.wall_s);
             if (i == 0) score(s->longf.reference, r.text, th == 1 ? &w1 : &w2);
@@ -909,9 +735,9 @@ static int part_threads(svc *s, const server *sv, char *err, size_t errlen)
                   s->longf.path, "source", s->long_source, "audio_s", s->longf.audio_s, "server",
                   "--workers 2 --profiles balanced; request field threads=1 or 2", "threads_1_s",
                   jseries(&t1, "s"), "threads_2_s", jseries(&t2, "s"), "per_round_speedup",
-                  jseries(&sp, "x"), "speedup_of_medians", jnum(x), "wer_threads_1", jwer(&w1),
-                  "wer_threads_2", jwer(&w2), "sttraw_whole_wer", jwer(&wr), "sttraw_whole",
-                  "decode_s", d, "wall_s", jnum(wl)));
+                  jseries(&sp, "x"), "speedup_of_medians", bench_jnum(x), "wer_threads_1",
+                  jwer(&w1), "wer_threads_2", jwer(&w2), "sttraw_whole_wer", jwer(&wr),
+                  "sttraw_whole", "decode_s", d, "wall_s", bench_jnum(wl)));
     add_target("4 speedup 2 cores", x >= 1.8, ">= 1.8x",
                "threads=1 %.1f s (%.1f-%.1f), threads=2 %.1f s (%.1f-%.1f): %.2fx",
                series_median(&t1), series_min(&t1), series_max(&t1), series_median(&t2),
@@ -922,7 +748,7 @@ static int part_threads(svc *s, const server *sv, char *err, size_t errlen)
     return 0;
 }
 
-static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
+static int part_throughput(svc *s, const stt_sut *sv, char *err, size_t errlen)
 {
     const int per_client = 4;
     series ts = {0}, tr = {0}, ratio = {0};
@@ -930,10 +756,10 @@ static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
         progress(s, "5/6 throughput: round %d/%d, sttd", i + 1, s->long_repeat);
         async_post a[2];
         memset(a, 0, sizeof a);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (int c = 0; c < 2; c++) {
             a[c] = (async_post){
-                .url = sv->url, .u = &s->cat, .profile = "balanced", .count = per_client};
+                .url = stt_sut_url(sv), .u = &s->cat, .profile = "balanced", .count = per_client};
             pthread_create(&a[c].th, NULL, async_run, &a[c]);
         }
         int ok = 0;
@@ -942,7 +768,7 @@ static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
             ok += a[c].ok;
             free(a[c].last.text);
         }
-        double el = now_s() - t0;
+        double el = bench_now_s() - t0;
         if (ok != 2 * per_client)
             return stt_seterr(err, errlen, STT_EIO, "throughput: %d of %d requests failed",
                               2 * per_client - ok, 2 * per_client);
@@ -952,7 +778,7 @@ static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
         char cmd[PATH_MAX * 2 + 64];
         snprintf(cmd, sizeof cmd, "'%s' --repeat %d '%s' 2>/dev/null", s->sttraw, per_client,
                  s->cat.path);
-        t0 = now_s();
+        t0 = bench_now_s();
         FILE *p[2] = {popen(cmd, "r"), popen(cmd, "r")};
         double audio = 0;
         for (int c = 0; c < 2; c++) {
@@ -963,7 +789,7 @@ static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
             }
             if (p[c]) pclose(p[c]);
         }
-        el = now_s() - t0;
+        el = bench_now_s() - t0;
         if (audio <= 0) return stt_seterr(err, errlen, STT_EIO, "sttraw failed: %s", cmd);
         series_add(&tr, audio / el);
         series_add(&ratio, ts.v[i] / tr.v[i]);
@@ -976,7 +802,7 @@ static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
                   "against 2 `sttraw --repeat 4` processes side by side (model load included)",
                   "requests_per_client", per_client, "sttd_audio_s_per_s", jseries(&ts, "s/s"),
                   "sttraw_audio_s_per_s", jseries(&tr, "s/s"), "per_round_ratio",
-                  jseries(&ratio, "x"), "ratio_of_medians", jnum(x)));
+                  jseries(&ratio, "x"), "ratio_of_medians", bench_jnum(x)));
     add_target("5 throughput", x >= 0.95, ">= 0.95x",
                "sttd %.2f audio s/s (%.2f-%.2f) vs 2 sttraw %.2f (%.2f-%.2f): %.3fx",
                series_median(&ts), series_min(&ts), series_max(&ts), series_median(&tr),
@@ -984,7 +810,7 @@ static int part_throughput(svc *s, const server *sv, char *err, size_t errlen)
     return 0;
 }
 
-static int part_fairness(svc *s, const server *sv, char *err, size_t errlen)
+static int part_fairness(svc *s, const stt_sut *sv, char *err, size_t errlen)
 {
     const upload *shortf = &s->clips[SHORT_CLIP];
     series idle = {0}, busy = {0}, longs = {0};
@@ -992,18 +818,18 @@ static int part_fairness(svc *s, const server *sv, char *err, size_t errlen)
     reply r;
     for (int i = 0; i < s->repeat; i++) {
         progress(s, "6/6 fairness: idle latency %d/%d", i + 1, s->repeat);
-        if (post(sv->url, shortf, "balanced", 0, &r) < 0)
+        if (post(stt_sut_url(sv), shortf, "balanced", 0, &r) < 0)
             return stt_seterr(err, errlen, STT_EIO, "short request: %s", r.error);
         series_add(&idle, r.wall_s);
         free(r.text);
     }
     for (int i = 0; i < s->long_repeat; i++) {
         progress(s, "6/6 fairness: busy latency %d/%d", i + 1, s->long_repeat);
-        async_post a = {.url = sv->url, .u = &s->longf, .profile = "balanced", .count = 1};
+        async_post a = {.url = stt_sut_url(sv), .u = &s->longf, .profile = "balanced", .count = 1};
         pthread_create(&a.th, NULL, async_run, &a);
         sleep_s(2.0);
-        int rc = post(sv->url, shortf, "balanced", 0, &r);
-        double lat = r.wall_s, probe_end = now_s();
+        int rc = post(stt_sut_url(sv), shortf, "balanced", 0, &r);
+        double lat = r.wall_s, probe_end = bench_now_s();
         free(r.text);
         pthread_join(a.th, NULL);
         free(a.last.text);
@@ -1024,7 +850,7 @@ static int part_fairness(svc *s, const server *sv, char *err, size_t errlen)
                                   shortf->audio_s, "idle_latency_s", jseries(&idle, "s"),
                                   "busy_latency_s", jseries(&busy, "s"), "long_request_s",
                                   jseries(&longs, "s"), "probes_ending_after_long_request", late,
-                                  "ratio_of_medians", jnum(x)));
+                                  "ratio_of_medians", bench_jnum(x)));
     add_target("6 fairness", x < 3, "< 3x",
                "short clip idle %.2f s (%.2f-%.2f), behind long %.2f s (%.2f-%.2f): %.2fx",
                series_median(&idle), series_min(&idle), series_max(&idle), series_median(&busy),
@@ -1126,15 +952,6 @@ static void print_usage(FILE *f)
             LONG_REPEAT_DEFAULT);
 }
 
-static int parse_int_arg(const char *v, int lo, int hi, int *out)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || end == v || x < lo || x > hi) return -1;
-    *out = (int)x;
-    return 0;
-}
-
 int bench_service_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1159,10 +976,10 @@ int bench_service_main(int argc, char **argv)
             s.out = optarg;
             break;
         case 'r':
-            if (parse_int_arg(optarg, 1, MAX_REPEAT, &s.repeat)) goto usage;
+            if (bench_parse_int(optarg, 1, MAX_REPEAT, &s.repeat)) goto usage;
             break;
         case 'l':
-            if (parse_int_arg(optarg, 1, MAX_REPEAT, &s.long_repeat)) goto usage;
+            if (bench_parse_int(optarg, 1, MAX_REPEAT, &s.long_repeat)) goto usage;
             break;
         case 'q':
             s.quick = 1;
@@ -1186,11 +1003,11 @@ int bench_service_main(int argc, char **argv)
     if (s.repeat < 0) s.repeat = s.quick ? 2 : 5;
     if (s.long_repeat < 0) s.long_repeat = s.quick ? 1 : LONG_REPEAT_DEFAULT;
     s.tty = isatty(2);
-    s.t0 = now_s();
+    s.t0 = bench_now_s();
     s.testdata = stt_corpus_default_params().testdata_dir;
 
     char dir[PATH_MAX - 16], err[512] = "";
-    exe_dir(dir, sizeof dir);
+    stt_sut_exe_dir(dir, sizeof dir);
     snprintf(s.sttd, sizeof s.sttd, "%s/sttd", dir);
     snprintf(s.sttraw, sizeof s.sttraw, "%s/sttraw", dir);
     if (access(s.sttd, X_OK) || access(s.sttraw, X_OK)) {
@@ -1230,39 +1047,39 @@ int bench_service_main(int argc, char **argv)
             add_target(solo[i].name, 0, "", "not measured: %.120s", err);
         }
     }
-    server sv;
+    stt_sut *sv = NULL;
     const char *args[] = {"--workers", "2", "--profiles", "balanced", NULL};
     if (s.only && !(s.only & 070u)) {
         /* parts 4-6 not asked for */
-    } else if ((rc = server_start(&s, "two_workers", args, &sv, err, sizeof err)) < 0) {
+    } else if (!(sv = server_start(&s, "two_workers", args, err, sizeof err))) {
         fprintf(stderr, "sttbench service: %s\n", err);
         add_target("4-6", 0, "", "not measured: %.120s", err);
     } else {
         reply r;
-        post(sv.url, &s.cat, "balanced", 0, &r); /* warm-up of both workers */
+        post(stt_sut_url(sv), &s.cat, "balanced", 0, &r); /* warm-up of both workers */
         free(r.text);
         struct {
             const char *name;
-            int (*fn)(svc *, const server *, char *, size_t);
+            int (*fn)(svc *, const stt_sut *, char *, size_t);
         } shared[] = {{"threads", part_threads},
                       {"throughput", part_throughput},
                       {"fairness", part_fairness}};
         for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
             if (s.only && !(s.only & 1u << (i + 3))) {
                 continue;
-            } else if ((rc = shared[i].fn(&s, &sv, err, sizeof err)) < 0) {
+            } else if ((rc = shared[i].fn(&s, sv, err, sizeof err)) < 0) {
                 fprintf(stderr, "%ssttbench service: %s: %s\n", s.tty ? "\r\033[K" : "",
                         shared[i].name, err);
                 add_target(shared[i].name, 0, "", "not measured: %.120s", err);
             }
-        server_stop(&sv);
+        server_stop(sv);
     }
     if (s.tty) fprintf(stderr, "\r\033[K");
 
     stt_sysinfo si;
     stt_sysinfo_get(&si, dir);
     if (!strcmp(si.commit, "unknown")) stt_sysinfo_get(&si, ".");
-    if (write_outputs(&s, &si, now_s() - s.t0, err, sizeof err) < 0) {
+    if (write_outputs(&s, &si, bench_now_s() - s.t0, err, sizeof err) < 0) {
         fprintf(stderr, "sttbench service: %s\n", err);
         status = 1;
     }
@@ -1273,7 +1090,7 @@ int bench_service_main(int argc, char **argv)
         if (targets[i].pass == 0) status = 1;
     }
     printf("results: %s/service.json, %s/service_report.md (%.0f s)\n", s.out, s.out,
-           now_s() - s.t0);
+           bench_now_s() - s.t0);
 out:
     json_decref(s.measurements);
     for (int i = 0; i < N_CLIPS; i++)

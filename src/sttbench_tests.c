@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 #include "sysinfo.h"
 #include "testreport.h"
 
@@ -37,19 +38,6 @@ static void usage(FILE *f)
           "  --check NAME=pass|fail[:DETAIL]  result of an extra pass; repeatable\n"
           "  --config KEY=VALUE      configuration to record; repeatable\n",
           f);
-}
-
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int copy_file(const char *from, const char *to)
@@ -103,7 +91,7 @@ static int archive_previous(const char *prev, const char *history, const char *d
 {
     archived[0] = '\0';
     if (access(prev, R_OK) != 0) return 0;
-    if (mkdirs(history) != 0) return -1;
+    if (bench_mkdirs(history) != 0) return -1;
     char stamp[64];
     size_t o = 0;
     for (const char *d = date; *d && o + 1 < sizeof stamp; d++)
@@ -267,7 +255,7 @@ int bench_tests_main(int argc, char **argv)
         fprintf(stderr, "sttbench tests: %s\n", err);
         goto done;
     }
-    if (mkdirs(out) != 0) {
+    if (bench_mkdirs(out) != 0) {
         fprintf(stderr, "sttbench tests: cannot create %s: %s\n", out, strerror(errno));
         goto done;
     }

@@ -5,7 +5,6 @@
  * over sttd and all its descendants (lib/sysinfo), 1 against 3 workers, after
  * every worker has decoded speech (decoding touches pages a fresh fork shares). */
 #include <curl/curl.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,59 +16,6 @@
 
 #define LIMIT_BYTES 40e6 /* the target: 40 MB per additional worker */
 #define PARALLEL 3
-
-/* Children of pid, over all its threads. */
-static int child_pids(pid_t pid, pid_t *out, int max)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max) {
-        if (e->d_name[0] == '.') continue;
-        char cpath[300];
-        snprintf(cpath, sizeof cpath, "/proc/%d/task/%.32s/children", (int)pid, e->d_name);
-        FILE *f = fopen(cpath, "r");
-        int c;
-        while (f && n < max && fscanf(f, "%d", &c) == 1)
-            out[n++] = c;
-        if (f) fclose(f);
-    }
-    closedir(d);
-    return n;
-}
-
-/* Descendants with no children: the decoders (their forking parent is skipped). */
-static int leaf_descendants(pid_t pid, pid_t *out, int max)
-{
-    pid_t kids[64];
-    int nk = child_pids(pid, kids, 64), n = 0;
-    for (int i = 0; i < nk && n < max; i++) {
-        pid_t sub[1];
-        if (child_pids(kids[i], sub, 1) == 0)
-            out[n++] = kids[i];
-        else
-            n += leaf_descendants(kids[i], out + n, max - n);
-    }
-    return n;
-}
-
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    char *ok = fgets(line, sizeof line, f);
-    fclose(f);
-    const char *p = ok ? strrchr(line, ')') : NULL;
-    unsigned long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 typedef struct job {
     const char *url;
@@ -117,9 +63,9 @@ static double pss_after_decoding(int workers)
     }
     CHECK(ok);
     pid_t leaves[64];
-    int n = leaf_descendants(s.pid, leaves, 64), decoded = 0;
+    int n = stt_proc_leaves(s.pid, leaves, 64), decoded = 0;
     for (int i = 0; i < n; i++)
-        if (cpu_seconds(leaves[i]) > 0.3) decoded++; /* one 7.1 s clip costs well over that */
+        if (stt_proc_cpu_s(leaves[i]) > 0.3) decoded++; /* one 7.1 s clip costs well over that */
     fprintf(stderr, "  %d workers: %d worker processes, %d decoded\n", workers, n, decoded);
     CHECK(n == workers);
     CHECK(decoded == workers);

@@ -1,0 +1,84 @@
+/* sttbench_common: helpers shared by the sttbench subcommands. */
+#include "sttbench_common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+double bench_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+json_t *bench_jnum(double v)
+{
+    return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
+}
+
+int bench_parse_double(const char *s, double *v, double min)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return (end == s || *end || errno || !(*v >= min)) ? -1 : 0;
+}
+
+int bench_parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long x = strtol(s, &end, 10);
+    if (*end || end == s || x < lo || x > hi) return -1;
+    *out = (int)x;
+    return 0;
+}
+
+int bench_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+size_t bench_buf_append(char *data, size_t size, size_t nmemb, void *arg)
+{
+    bench_buf *b = arg;
+    size_t k = size * nmemb;
+    char *p = realloc(b->p, b->n + k + 1);
+    if (!p) return 0;
+    memcpy(p + b->n, data, k);
+    b->n += k;
+    p[b->n] = 0;
+    b->p = p;
+    return k;
+}
+
+char *bench_reply_text(CURLcode rc, long status, const char *body, char *error, size_t errlen)
+{
+    if (rc != CURLE_OK) {
+        snprintf(error, errlen, "%s", curl_easy_strerror(rc));
+        return NULL;
+    }
+    if (status != 200) {
+        snprintf(error, errlen, "HTTP %ld: %.200s", status, body ? body : "");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loads(body ? body : "", 0, &je);
+    const char *text = json_string_value(json_object_get(j, "text"));
+    char *out = text ? strdup(text) : NULL;
+    if (!text) snprintf(error, errlen, "response has no \"text\"");
+    json_decref(j);
+    return out;
+}

@@ -1,0 +1,44 @@
+/* sttbench_common: small helpers shared by the sttbench subcommands (clock,
+ * JSON numbers, option values, directories, curl bodies). All are thread-safe
+ * and print nothing. */
+#ifndef STT_STTBENCH_COMMON_H
+#define STT_STTBENCH_COMMON_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stddef.h>
+
+/* Seconds of CLOCK_MONOTONIC. */
+double bench_now_s(void);
+
+/* v rounded to 6 decimals as a JSON real; null when v is not finite. */
+json_t *bench_jnum(double v);
+
+/* *v = the whole of s as a number >= min. Returns 0, or -1 (s empty, trailing
+ * text, out of range or below min; *v is then unspecified). */
+int bench_parse_double(const char *s, double *v, double min);
+
+/* *out = the whole of s as an integer in [lo, hi]. Returns 0, or -1 and leaves
+ * *out unchanged. */
+int bench_parse_int(const char *s, int lo, int hi, int *out);
+
+/* mkdir -p: creates path and its missing parents. Returns 0 or -1 (errno set). */
+int bench_mkdirs(const char *path);
+
+/* A growing NUL-terminated byte buffer; the caller frees p. */
+typedef struct bench_buf {
+    char *p;
+    size_t n;
+} bench_buf;
+
+/* curl CURLOPT_WRITEFUNCTION that appends to the bench_buf in arg; returns 0
+ * (curl then fails the transfer) when out of memory. */
+size_t bench_buf_append(char *data, size_t size, size_t nmemb, void *arg);
+
+/* The "text" of a transcription reply: a malloc'd copy when the transfer
+ * succeeded (rc) with status 200 and a JSON body holding "text"; otherwise NULL
+ * with the reason (curl's error, "HTTP <status>: <body>", or the missing
+ * field) in error. body may be NULL. */
+char *bench_reply_text(CURLcode rc, long status, const char *body, char *error, size_t errlen);
+
+#endif
