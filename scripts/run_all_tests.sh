@@ -60,6 +60,8 @@ done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
+# Everything the tests need comes from Debian; silent when all is installed.
+scripts/setup.sh || exit 2
 
 if [ "$SANITIZE" = 1 ]; then
     COVERAGE=0

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The study: answers the seed's three questions on this machine.
+#   quick (default, under 10 minutes on 2 cores): the test suite, a short audio
+#   benchmark, a load sweep, a quick CPU profile, then the report.
+#   --full: the comprehensive study (every corpus file up to 10 minutes with all
+#   profiles, longer load steps, the full CPU grid; one to two hours).
+# Results go to OUT (default results/study), the report to OUT/report/.
+# Usage: scripts/study.sh [--full] [--out DIR] [--skip-tests]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+full=0 out=results/study skip_tests=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --full) full=1 ;;
+    --out) out=$2; shift ;;
+    --skip-tests) skip_tests=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "study: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+start=$(date +%s)
+step() { echo; echo "== [$(( $(date +%s) - start )) s] $*"; }
+
+step "setup and build"
+scripts/setup.sh
+scripts/build.sh build
+mkdir -p "$out"
+[[ -f corpus/manifest.json ]] || build/sttbench corpus --out corpus
+
+if [[ $skip_tests -eq 0 ]]; then
+  step "1/4 the test suite (report: test_reports/test_report.html)"
+  scripts/run_all_tests.sh --out "$out/tests" | tail -n 12 || echo "study: some tests failed (see the report)"
+fi
+
+step "2/4 audio benchmark: time, memory and WER against length"
+if [[ $full -eq 1 ]]; then
+  build/sttbench audio --corpus corpus --spawn --max-duration 600 --out "$out/audio"
+else
+  build/sttbench audio --corpus corpus --spawn --quick --out "$out/audio"
+fi
+
+step "3/4 load sweep: throughput, latency, the knee"
+log=$(mktemp /tmp/sttd-study.XXXXXX)
+build/sttd --port 0 --quiet 2>"$log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+port=""
+for _ in $(seq 1 300); do
+  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
+  [[ -n "$port" ]] && break
+  sleep 0.1
+done
+[[ -n "$port" ]] || { cat "$log" >&2; exit 1; }
+if [[ $full -eq 1 ]]; then
+  build/sttbench load --url "http://127.0.0.1:$port" --file corpus/speech_0008s.wav \
+    --concurrency 1,2,4,8,16 --duration 60 --warmup 5 --out "$out/load"
+else
+  build/sttbench load --url "http://127.0.0.1:$port" --file corpus/speech_0008s.wav \
+    --concurrency 1,2,4,8 --duration 15 --warmup 2 --out "$out/load"
+fi
+kill -TERM $pid; wait $pid || true; trap - EXIT; rm -f "$log"
+
+step "4/4 CPU profile: cores, threads, quota against pinning, pod shapes"
+if [[ $full -eq 1 ]]; then
+  build/sttbench cpu --corpus corpus --out "$out/cpu"
+else
+  build/sttbench cpu --corpus corpus --quick --out "$out/cpu"
+fi
+
+step "report"
+build/sttbench report --in "$out" --out "$out/report" --k8s-out "$out/report/k8s"
+echo
+echo "study finished in $(( $(date +%s) - start )) s"
+echo "open: $out/report/PERFORMANCE_REPORT.html  (and SCALING_STRATEGY.md, k8s/)"
