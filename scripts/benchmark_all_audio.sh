@@ -6,10 +6,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${BUILD_DIR:-build}
-if [ ! -x "$build/sttbench" ] || [ ! -x "$build/sttd" ]; then
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release
-    cmake --build "$build" -j "$(nproc)"
-fi
+scripts/build.sh "$build"
 if [ ! -f corpus/manifest.json ]; then
     "$build/sttbench" corpus --out corpus
 fi

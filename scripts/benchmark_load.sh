@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# sttd under load on this machine: a closed-loop concurrency sweep (the knee,
+# --workers/--queue advice) into results/load/, and the highest open-loop rate
+# that keeps p95 under the objective into results/load/maxrate/.
+# Usage: scripts/benchmark_load.sh [--slo-p95 SECONDS] [--duration S]
+# Environment: BUILD_DIR (build), FILE (corpus/speech_0008s.wav).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+slo=5 duration=30
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --slo-p95) slo=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "benchmark_load: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+build=${BUILD_DIR:-build}
+scripts/build.sh "$build"
+[[ -f corpus/manifest.json ]] || "$build/sttbench" corpus --out corpus
+file=${FILE:-corpus/speech_0008s.wav}
+log=$(mktemp /tmp/sttd-load.XXXXXX)
+"$build/sttd" --port 0 --quiet 2>"$log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+port=""
+for _ in $(seq 1 300); do
+  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
+  [[ -n "$port" ]] && break
+  sleep 0.1
+done
+[[ -n "$port" ]] || { cat "$log" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+echo "== sttd: $(head -n 1 "$log")"
+rm -rf results/load
+echo "== closed-loop sweep, $file, ${duration} s per step"
+"$build/sttbench" load --url "$url" --file "$file" --concurrency 1,2,4,8,16 \
+  --duration "$duration" --warmup 3 --out results/load
+echo "== highest rate with p95 <= ${slo} s"
+# Its results are named maxrate.json so that the report reads the sweep as load.json.
+"$build/sttbench" load --url "$url" --file "$file" --find-max-rate --slo "p95=$slo" \
+  --out results/load/maxrate
+mv results/load/maxrate/load.json results/load/maxrate/maxrate.json
+kill -TERM $pid; wait $pid || true; trap - EXIT; rm -f "$log"
