@@ -810,8 +810,8 @@ static json_t *fits_json(const fits *f)
     const stt_amdahl_fit *a = &f->am;
     const stt_usl_fit *u = &f->usl;
     return json_pack(
-        "{s:i, s:{s:s, s:o, s:o, s:o, s:o, s:s}, s:{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
-        "points", a->points, "amdahl", "status", stt_fit_status_name(a->status), "serial_fraction",
+        "{s:i, s:{s:s, s:o, s:o, s:o, s:o, s:s}, s:{s:s, s:o, s:o, s:o, s:o, s:o, s:o}}", "points",
+        a->points, "amdahl", "status", stt_fit_status_name(a->status), "serial_fraction",
         bench_jnum(a->s), "x1", bench_jnum(a->x1), "ci95", jpair(a->s_ci[0], a->s_ci[1]),
         "projection_interval", jpair(f->s_lo, f->s_hi), "projection_interval_from",
         f->interval_from, "usl", "status", stt_fit_status_name(u->status), "lambda",
