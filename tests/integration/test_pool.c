@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "audio.h"
+#include "corpus.h"
 #include "error.h"
 #include "pool.h"
 #include "testlib.h"
+#include "wer.h"
 
 static stt_pool *pool;
 
@@ -102,6 +104,35 @@ static void test_threads_do_not_change_the_transcript(void)
     free(one);
     free(two);
     free(again);
+    stt_audio_free(&a);
+}
+
+/* Every piece is decoded from its own place in the file: the joined clips give
+ * their references' words (raw pocketsphinx_continuous: 36.6% WER on these). */
+static void test_joined_clips_match_their_references(void)
+{
+    stt_audio a;
+    REQUIRE(load_all(&a, 1) == 0);
+    char ref[8192] = "", r[2048], err[256];
+    for (int i = 0; i < TEST_LIBRIVOX_N; i++) {
+        REQUIRE(stt_corpus_clip_reference(STT_TESTDATA_DIR, test_librivox_ids[i], r, sizeof r, err,
+                                          sizeof err) == 0);
+        if (i) strcat(ref, " ");
+        strcat(ref, r);
+    }
+    stt_transcript *t = NULL;
+    REQUIRE(stt_pool_transcribe(pool, &a, stt_profile_index("balanced"), 2, &t, NULL, err,
+                                sizeof err) == 0);
+    char *hyp = stt_transcript_text(t);
+    REQUIRE(hyp);
+    stt_wer_counts c;
+    REQUIRE(stt_wer_align_text(ref, hyp, 1, &c) == 0);
+    double wer = stt_wer_rate(&c);
+    fprintf(stderr, "  WER %.1f%% on %zu reference words\n", 100 * wer, c.ref_words);
+    CHECK(c.ref_words > 40);
+    CHECK(wer < 0.40);
+    free(hyp);
+    stt_transcript_free(t);
     stt_audio_free(&a);
 }
 
@@ -203,6 +234,7 @@ int main(void)
     }
     TEST_RUN(test_real_speech_gives_the_spoken_words);
     TEST_RUN(test_threads_do_not_change_the_transcript);
+    TEST_RUN(test_joined_clips_match_their_references);
     TEST_RUN(test_timestamps_follow_the_file_timeline);
     TEST_RUN(test_silence_gives_an_empty_transcript);
     TEST_RUN(test_killed_worker_fails_only_its_request);

@@ -120,6 +120,52 @@ static void test_build_deterministic(void)
     stt_corpus_free_entries(eb, nb);
 }
 
+/* Reads a mono 16 kHz file's samples; NULL on failure. */
+static short *read_pcm(const char *path, size_t *n)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf) return NULL;
+    short *s = NULL;
+    if (info.channels == 1 && info.samplerate == 16000 && info.frames > 0) {
+        s = malloc(sizeof(short) * (size_t)info.frames);
+        *n = s ? (size_t)sf_readf_short(sf, s, info.frames) : 0;
+    }
+    sf_close(sf);
+    return s;
+}
+
+/* Every clip is followed by its pause of digital silence: clip 1, pause, clip 2, ... */
+static void test_pause_after_each_clip(void)
+{
+    char dir[512], path[1024], err[256] = "";
+    snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    stt_corpus_params p = stt_corpus_default_params();
+    p.testdata_dir = STT_TESTDATA_DIR;
+    p.max_duration_s = MAX_S;
+    p.formats = 0;
+    REQUIRE(stt_corpus_build(dir, &p, NULL, NULL, err, sizeof err) == 0);
+    size_t n = 0, n0 = 0, n1 = 0;
+    snprintf(path, sizeof path, "%s/speech_0025s.wav", dir);
+    short *all = read_pcm(path, &n);
+    snprintf(path, sizeof path, "librivox/%s.wav", test_librivox_ids[0]);
+    short *c0 = read_pcm(test_data(path), &n0);
+    snprintf(path, sizeof path, "librivox/%s.wav", test_librivox_ids[1]);
+    short *c1 = read_pcm(test_data(path), &n1);
+    size_t pause = (size_t)(p.pause_s * 16000 + 0.5);
+    REQUIRE(all && c0 && c1 && pause > 0);
+    REQUIRE(n >= n0 + pause + n1);
+    CHECK(memcmp(all, c0, n0 * sizeof *all) == 0);
+    size_t nonzero = 0;
+    for (size_t i = n0; i < n0 + pause; i++)
+        nonzero += all[i] != 0;
+    CHECK(nonzero == 0);
+    CHECK(memcmp(all + n0 + pause, c1, n1 * sizeof *all) == 0);
+    free(all);
+    free(c0);
+    free(c1);
+}
+
 static void test_clip_references(void)
 {
     char r[256], err[128];
@@ -162,6 +208,7 @@ int main(void)
 {
     TEST_RUN(test_build_deterministic);
     TEST_RUN(test_clip_references);
+    TEST_RUN(test_pause_after_each_clip);
     TEST_RUN(test_selection);
     TEST_RUN(test_bad_manifest);
     return test_summary();

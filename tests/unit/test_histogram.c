@@ -135,11 +135,29 @@ static void test_merge(void)
     stt_histogram_free(b);
 }
 
+/* Merging into an empty histogram gives exactly the source: its extremes too. */
+static void test_merge_into_empty(void)
+{
+    stt_histogram *src = stt_histogram_create(), *dst = stt_histogram_create();
+    REQUIRE(src && dst);
+    for (uint64_t v = 5000; v <= 9000; v += 1000)
+        stt_histogram_record(src, v);
+    stt_histogram_merge(dst, src);
+    CHECK(stt_histogram_count(dst) == 5);
+    CHECK(stt_histogram_min(dst) == 5000);
+    CHECK(stt_histogram_max(dst) == 9000);
+    CHECK(stt_histogram_percentile(dst, 0) == 5000);
+    CHECK(stt_histogram_mean(dst) == 7000.0);
+    stt_histogram_free(src);
+    stt_histogram_free(dst);
+}
+
 int main(void)
 {
     TEST_RUN(test_random_against_sort);
     TEST_RUN(test_small_values_exact);
     TEST_RUN(test_empty_and_reset);
     TEST_RUN(test_merge);
+    TEST_RUN(test_merge_into_empty);
     return test_summary();
 }

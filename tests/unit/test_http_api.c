@@ -469,6 +469,11 @@ static void test_auth(void)
     r = get("/v1/models", prefix);
     CHECK(r.status == 401);
     resp_free(&r);
+    /* The key with anything appended is another key. */
+    const char *longer[] = {"Authorization: Bearer s3cret-key2", NULL};
+    r = get("/v1/models", longer);
+    CHECK(r.status == 401);
+    resp_free(&r);
     const char *bearer[] = {"Authorization: Bearer s3cret-key", NULL};
     r = get("/v1/models", bearer);
     CHECK(r.status == 200);

@@ -103,6 +103,27 @@ static void test_histogram(void)
     stt_metrics_free(m);
 }
 
+/* Prometheus' le means "less than or equal": a value on a bound counts in its bucket. */
+static void test_bucket_bound_is_inclusive(void)
+{
+    stt_metrics *m = stt_metrics_create();
+    REQUIRE(m);
+    const double b[] = {0.5, 1, 2};
+    stt_metric *h = stt_metrics_add(m, "b_seconds", "Bounds.", STT_METRIC_HISTOGRAM, b, 3);
+    REQUIRE(h);
+    CHECK(stt_metric_observe(h, NULL, 0.5) == 0);
+    CHECK(stt_metric_observe(h, NULL, 1) == 0);
+    CHECK(stt_metric_observe(h, NULL, 2) == 0);
+    char *out = render(m);
+    REQUIRE(out);
+    CHECK(strstr(out, "b_seconds_bucket{le=\"0.5\"} 1\n"));
+    CHECK(strstr(out, "b_seconds_bucket{le=\"1\"} 2\n"));
+    CHECK(strstr(out, "b_seconds_bucket{le=\"2\"} 3\n"));
+    CHECK(strstr(out, "b_seconds_bucket{le=\"+Inf\"} 3\n"));
+    free(out);
+    stt_metrics_free(m);
+}
+
 static stt_metric *shared_counter;
 
 static void *hammer(void *arg)
@@ -167,6 +188,7 @@ int main(void)
     TEST_RUN(test_counter_gauge);
     TEST_RUN(test_escaping);
     TEST_RUN(test_histogram);
+    TEST_RUN(test_bucket_bound_is_inclusive);
     TEST_RUN(test_threads);
     TEST_RUN(test_promtool);
     return test_summary();

@@ -150,6 +150,8 @@ static void test_decisions(void)
     CHECK(d.memory_bytes >= 150000000 * 1.15);
     /* grace covers the slowest fit at 600 s: 0.5 + 0.152 x 600 = 91.7 s */
     CHECK(d.grace_s >= 92);
+    /* ... plus 50% and 10 s */
+    CHECK(d.grace_s == (int)ceil(1.5 * (0.5 + 0.152 * 600)) + 10);
     /* a strict objective: only 4-core pods carry the long file in 20 s */
     p.slo_p95_s = 20;
     stt_report_decide(r, &p, &d);

@@ -1,7 +1,10 @@
 /* ctest: labels=unit timeout=30 */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,10 +84,47 @@ static void test_descendants(void)
     CHECK(peak.pss >= after.pss * 9 / 10);
 }
 
+static double tv_s(struct timeval t)
+{
+    return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
+/* A process's CPU time is user plus system time, as getrusage() counts it. */
+static void test_cpu_time(void)
+{
+    /* Reading /dev/zero is system time: the kernel clears the buffer. */
+    static char buf[1 << 20];
+    int fd = open("/dev/zero", O_RDONLY);
+    REQUIRE(fd >= 0);
+    struct rusage ru;
+    struct timeval t0, t;
+    gettimeofday(&t0, NULL);
+    double sys = 0;
+    for (int i = 0; sys < 0.2; i++) {
+        if (read(fd, buf, sizeof buf) < 0) break;
+        if (i % 32) continue;
+        getrusage(RUSAGE_SELF, &ru);
+        sys = tv_s(ru.ru_stime);
+        gettimeofday(&t, NULL);
+        if (tv_s(t) - tv_s(t0) > 3) break;
+    }
+    close(fd);
+    getrusage(RUSAGE_SELF, &ru);
+    double before = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+    double cpu = stt_proc_cpu_s(getpid());
+    getrusage(RUSAGE_SELF, &ru);
+    double after = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+    CHECK(sys >= 0.2);
+    /* /proc counts whole clock ticks: allow a few each way */
+    CHECK(cpu >= before - 0.03 && cpu <= after + 0.03);
+    CHECK(stt_proc_cpu_s(1 << 23) < 0);
+}
+
 int main(void)
 {
     TEST_RUN(test_machine);
     TEST_RUN(test_self_and_missing);
     TEST_RUN(test_descendants);
+    TEST_RUN(test_cpu_time);
     return test_summary();
 }

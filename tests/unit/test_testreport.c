@@ -385,6 +385,35 @@ static void test_bad_input(void)
     stt_testreport_free(r);
 }
 
+/* Slow is over slow_seconds; a violation needs over max_test_seconds: 7 s
+ * unlabelled is slow only, exactly 10 s is not over the limit, 10.5 s is. */
+static void test_violation_needs_max_seconds(void)
+{
+    CHECK(write_file("limits.xml",
+                     "<testsuite name=\"x\" tests=\"3\">\n"
+                     " <testcase name=\"t_seven\" classname=\"t\" time=\"7\" status=\"run\"/>\n"
+                     " <testcase name=\"t_ten\" classname=\"t\" time=\"10\" status=\"run\"/>\n"
+                     " <testcase name=\"t_over\" classname=\"t\" time=\"10.5\" status=\"run\"/>\n"
+                     "</testsuite>\n") == 0);
+    stt_testreport *r = stt_testreport_create(NULL);
+    REQUIRE(r);
+    char err[256];
+    REQUIRE(stt_testreport_load_junit(r, path_of("limits.xml"), err, sizeof err) == 0);
+    stt_testreport_analyze(r);
+    const stt_testcase *c = by_name(r, "t_seven");
+    REQUIRE(c);
+    CHECK(c->slow && !c->violation);
+    c = by_name(r, "t_ten");
+    REQUIRE(c);
+    CHECK(c->slow && !c->violation);
+    c = by_name(r, "t_over");
+    REQUIRE(c);
+    CHECK(c->slow && c->violation);
+    stt_testreport_totals t = stt_testreport_get_totals(r);
+    CHECK(t.slow == 3 && t.violations == 1 && !t.ok);
+    stt_testreport_free(r);
+}
+
 static void test_summary_coverage_format(void)
 {
     /* gcovr --json-summary carries counts per file instead of lines. */
@@ -415,6 +444,7 @@ int main(void)
     TEST_RUN(test_junit_output);
     TEST_RUN(test_bad_input);
     TEST_RUN(test_summary_coverage_format);
+    TEST_RUN(test_violation_needs_max_seconds);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);

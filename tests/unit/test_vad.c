@@ -524,6 +524,32 @@ static void test_pause_cutting(void)
     free(w.s);
 }
 
+/* A pause exactly min_pause_s long is cut; one frame shorter is not. */
+static void test_min_pause_boundary(void)
+{
+    buf w = make_voiced(1.5, 0.8, 0.2);
+    REQUIRE(w.s);
+    stt_vad_params prm = stt_vad_default_params();
+    size_t pause = (size_t)llround(prm.min_pause_s * RATE);
+    REQUIRE(pause % FRAME == 0 && w.n % FRAME == 0);
+    for (size_t shorter = 0; shorter < 2; shorter++) {
+        buf b = {0};
+        buf_silence(&b, RATE);
+        buf_append(&b, w.s, w.n);
+        buf_silence(&b, pause - shorter * FRAME);
+        buf_append(&b, w.s, w.n);
+        buf_silence(&b, RATE);
+        REQUIRE(b.s);
+        stt_piece *p = NULL;
+        size_t k = 0;
+        REQUIRE(stt_vad_split(b.s, b.n, &prm, &p, &k) == STT_OK);
+        CHECK(k == (shorter ? 1u : 2u));
+        free(p);
+        free(b.s);
+    }
+    free(w.s);
+}
+
 int main(void)
 {
     TEST_RUN(test_defaults);
@@ -536,6 +562,7 @@ int main(void)
     TEST_RUN(test_continuous);
     TEST_RUN(test_short_speech);
     TEST_RUN(test_pause_cutting);
+    TEST_RUN(test_min_pause_boundary);
     free_clips();
     return test_summary();
 }

@@ -66,6 +66,12 @@ static void test_hand_cases(void)
     c = align("a", "b a");
     CHECK_COUNTS(c, 0, 0, 1, 1);
 
+    /* Where a deletion and an insertion cost the same, the insertion is kept:
+     * sclite scores this C1 S3 D0 I1; preferring the deletion gives S0 D2 I3
+     * at the same cost. */
+    c = align("a b b a", "c c c a b");
+    CHECK_COUNTS(c, 3, 0, 1, 4);
+
     /* White space of any kind separates words. */
     c = align("  a\tb\n c ", "a b c");
     CHECK_COUNTS(c, 0, 0, 0, 3);
