@@ -34,8 +34,14 @@ done
 url="http://127.0.0.1:$port"
 echo "== sttd: $(head -n 1 "$log")"
 rm -rf results/load
-echo "== closed-loop sweep, $file, ${duration} s per step"
-"$build/sttbench" load --url "$url" --file "$file" --concurrency 1,2,4,8,16 \
+# Up to the admission capacity (workers + queue): beyond it every extra client
+# gets an immediate 503, and a closed loop that retries at once only measures
+# how fast the server can refuse (and steals the decoders' CPU doing it).
+cap=$(sed -n 's/.*(workers \([0-9]*\), threads [0-9]*, queue \([0-9]*\)).*/\1 \2/p' "$log" | awk '{print $1 + $2}')
+w=$(sed -n 's/.*(workers \([0-9]*\),.*/\1/p' "$log")
+levels=$(printf '%s\n' 1 "$w" $((w * 2)) "$cap" | awk '$1 <= '"$cap"'' | sort -n | uniq | paste -sd,)
+echo "== closed-loop sweep, $file, ${duration} s per step, concurrency $levels (capacity $cap)"
+"$build/sttbench" load --url "$url" --file "$file" --concurrency "$levels" \
   --duration "$duration" --warmup 3 --out results/load
 echo "== highest rate with p95 <= ${slo} s"
 # Its results are named maxrate.json so that the report reads the sweep as load.json.

@@ -54,10 +54,10 @@ done
 [[ -n "$port" ]] || { cat "$log" >&2; exit 1; }
 if [[ $full -eq 1 ]]; then
   build/sttbench load --url "http://127.0.0.1:$port" --file corpus/speech_0008s.wav \
-    --concurrency 1,2,4,8,16 --duration 60 --warmup 5 --out "$out/load"
+    --concurrency 1,2,4,6 --duration 60 --warmup 5 --out "$out/load"
 else
   build/sttbench load --url "http://127.0.0.1:$port" --file corpus/speech_0008s.wav \
-    --concurrency 1,2,4,8 --duration 15 --warmup 2 --out "$out/load"
+    --concurrency 1,2,4 --duration 15 --warmup 2 --out "$out/load"
 fi
 kill -TERM $pid; wait $pid || true; trap - EXIT; rm -f "$log"
 
