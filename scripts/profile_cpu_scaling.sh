@@ -6,9 +6,7 @@
 # (see `build/sttbench cpu --help` and docs/CPU.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x build/sttbench ] || [ ! -x build/sttd ]; then
-  scripts/build.sh
-fi
+scripts/build.sh build
 if [ ! -f corpus/manifest.json ]; then
   build/sttbench corpus --out corpus
 fi
