@@ -20,18 +20,10 @@ build=${BUILD_DIR:-build}
 scripts/build.sh "$build"
 [[ -f corpus/manifest.json ]] || "$build/sttbench" corpus --out corpus
 file=${FILE:-corpus/speech_0008s.wav}
-log=$(mktemp /tmp/sttd-load.XXXXXX)
-"$build/sttd" --port 0 --quiet 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
-[[ -n "$port" ]] || { cat "$log" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+source scripts/sttd_start.sh
+sttd_start "$build"
+url=$STTD_URL
+log=$STTD_LOG
 echo "== sttd: $(head -n 1 "$log")"
 rm -rf results/load
 # Up to the admission capacity (workers + queue): beyond it every extra client
@@ -48,4 +40,4 @@ echo "== highest rate with p95 <= ${slo} s"
 "$build/sttbench" load --url "$url" --file "$file" --find-max-rate --slo "p95=$slo" \
   --out results/load/maxrate
 mv results/load/maxrate/load.json results/load/maxrate/maxrate.json
-kill -TERM $pid; wait $pid || true; trap - EXIT; rm -f "$log"
+sttd_stop

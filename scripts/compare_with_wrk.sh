@@ -8,18 +8,9 @@ cd "$(dirname "$0")/.."
 conc=${1:-8} secs=${2:-10} rounds=${3:-3}
 build=${BUILD_DIR:-build}
 scripts/build.sh "$build"
-log=$(mktemp /tmp/sttd-wrk.XXXXXX)
-"$build/sttd" --port 0 --quiet --workers 1 --profiles fast --max-connections 1024 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
-[[ -n "$port" ]] || { cat "$log" >&2; exit 1; }
-url="http://127.0.0.1:$port/health"
+source scripts/sttd_start.sh
+sttd_start "$build" --workers 1 --profiles fast --max-connections 1024
+url="$STTD_URL/health"
 printf '%-8s %5s %10s %10s %10s\n' tool round req/s p50_ms p99_ms
 for r in $(seq 1 "$rounds"); do
   w=$(wrk -t1 -c"$conc" -d"${secs}s" --latency "$url")

@@ -41,25 +41,16 @@ else
 fi
 
 step "3/4 load sweep: throughput, latency, the knee"
-log=$(mktemp /tmp/sttd-study.XXXXXX)
-build/sttd --port 0 --quiet 2>"$log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log")
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
-[[ -n "$port" ]] || { cat "$log" >&2; exit 1; }
+source scripts/sttd_start.sh
+sttd_start build
 if [[ $full -eq 1 ]]; then
-  build/sttbench load --url "http://127.0.0.1:$port" --file corpus/speech_0008s.wav \
+  build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
     --concurrency 1,2,4,6 --duration 60 --warmup 5 --out "$out/load"
 else
-  build/sttbench load --url "http://127.0.0.1:$port" --file corpus/speech_0008s.wav \
+  build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
     --concurrency 1,2,4 --duration 15 --warmup 2 --out "$out/load"
 fi
-kill -TERM $pid; wait $pid || true; trap - EXIT; rm -f "$log"
+sttd_stop
 
 step "4/4 CPU profile: cores, threads, quota against pinning, pod shapes"
 if [[ $full -eq 1 ]]; then
