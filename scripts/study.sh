@@ -29,7 +29,7 @@ mkdir -p "$out"
 [[ -f corpus/manifest.json ]] || build/sttbench corpus --out corpus
 
 if [[ $skip_tests -eq 0 ]]; then
-  step "1/4 the test suite (report: test_reports/test_report.html)"
+  step "1/4 the test suite (report: $out/tests/test_report.html)"
   scripts/run_all_tests.sh --out "$out/tests" | tail -n 12 || echo "study: some tests failed (see the report)"
 fi
 
