@@ -57,6 +57,7 @@ struct stt_pool {
     long restarts;
     int stopping;
     int wake_fd;
+    char *rbuf; /* the dispatcher's receive buffer, STT_WORKER_MSG_MAX bytes */
     uint64_t next_job;
     pthread_t thread;
 };
@@ -236,7 +237,7 @@ static void handle_result(stt_pool *p, wk *w)
     uint64_t id = 0;
     stt_transcript *t = NULL;
     char err[256] = "";
-    int rc = stt_worker_recv_result(w->sock, &id, &t, err, sizeof err);
+    int rc = stt_worker_recv_result(w->sock, p->rbuf, &id, &t, err, sizeof err);
     if (rc == STT_EWORKER || (rc == 0 && id != w->job_id) || !w->r) {
         stt_transcript_free(t);
         worker_died(p, w, rc == STT_EWORKER ? err : "out-of-order result");
@@ -358,7 +359,8 @@ stt_pool *stt_pool_create(const stt_pool_params *params, char *err, size_t errle
     pthread_mutex_init(&p->mu, NULL);
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     p->w = calloc((size_t)p->p.workers, sizeof *p->w);
-    if (p->wake_fd < 0 || !p->w) {
+    p->rbuf = malloc(STT_WORKER_MSG_MAX);
+    if (p->wake_fd < 0 || !p->w || !p->rbuf) {
         stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
         goto fail;
     }
@@ -383,6 +385,7 @@ fail:
         if (p->w[i].sock >= 0) close(p->w[i].sock);
     stt_zygote_stop(p->z);
     if (p->wake_fd >= 0) close(p->wake_fd);
+    free(p->rbuf);
     free(p->w);
     pthread_mutex_destroy(&p->mu);
     free(p);
@@ -569,6 +572,7 @@ void stt_pool_free(stt_pool *p)
         if (p->w[i].sock >= 0) close(p->w[i].sock);
     stt_zygote_stop(p->z);
     close(p->wake_fd);
+    free(p->rbuf);
     free(p->w);
     pthread_mutex_destroy(&p->mu);
     free(p);

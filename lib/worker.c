@@ -14,7 +14,7 @@
 #include "error.h"
 
 /* Largest message on any socket: a piece's transcript is a few KB. */
-#define MSG_MAX (1 << 20)
+#define MSG_MAX STT_WORKER_MSG_MAX
 
 struct stt_zygote {
     pid_t pid;
@@ -326,11 +326,10 @@ int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_
     return send_msg(sock, &m, sizeof m, memfd);
 }
 
-int stt_worker_recv_result(int sock, uint64_t *job_id, stt_transcript **out, char *err,
-                           size_t errlen)
+int stt_worker_recv_result(int sock, void *scratch, uint64_t *job_id, stt_transcript **out,
+                           char *err, size_t errlen)
 {
-    char *buf = malloc(MSG_MAX);
-    if (!buf) return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
+    char *buf = scratch;
     ssize_t r = recv_msg(sock, buf, MSG_MAX, NULL);
     int rc;
     result_hdr h;
@@ -349,6 +348,5 @@ int stt_worker_recv_result(int sock, uint64_t *job_id, stt_transcript **out, cha
             stt_seterr(err, errlen, rc, "%.*s", (int)(plen ? plen - 1 : 0), payload);
         }
     }
-    free(buf);
     return rc;
 }

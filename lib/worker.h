@@ -49,10 +49,15 @@ void stt_zygote_stop(stt_zygote *z);
 /* Sends one job: decode samples [offset, offset+n) of the int16 memfd with profile. */
 int stt_worker_send_job(int sock, uint64_t job_id, int profile, int memfd, size_t offset, size_t n);
 
-/* Receives one result. Returns 0 with *out set (caller frees), a negative code
- * with err set when the worker reported a failure (*job_id still valid), or
- * STT_EWORKER when the worker is gone or sent garbage. */
-int stt_worker_recv_result(int sock, uint64_t *job_id, stt_transcript **out, char *err,
+/* The largest message a worker sends. */
+#define STT_WORKER_MSG_MAX (1 << 20)
+
+/* Receives one result into buf, the caller's scratch space of at least
+ * STT_WORKER_MSG_MAX bytes (reused from call to call: results arrive on the
+ * dispatcher's hot path). Returns 0 with *out set (caller frees), a negative
+ * code with err set when the worker reported a failure (*job_id still valid),
+ * or STT_EWORKER when the worker is gone or sent garbage. */
+int stt_worker_recv_result(int sock, void *buf, uint64_t *job_id, stt_transcript **out, char *err,
                            size_t errlen);
 
 #endif
