@@ -89,6 +89,7 @@ typedef struct req {
     size_t bytes;
     double audio_s, queue_ms, process_ms;
     int responded;
+    int deferred; /* a GET or HEAD waiting for the end of its request */
 
     stt_form *form;
     size_t received;
@@ -653,13 +654,25 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         r = req_new(cls, c, url, method);
         if (!r) return MHD_NO;
         *con_cls = r;
+        /* libmicrohttpd closes the connection after a reply queued before the
+         * request was read to its end. A GET or HEAD is answered on the next
+         * call, once complete, so that clients keep their connection; a POST is
+         * checked at once, so that a request refused anyway is not uploaded. */
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+            r->deferred = 1;
+            return MHD_YES;
+        }
         return first_call(r, c, method);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (r->responded) return MHD_YES;
+        if (r->responded || r->deferred) return MHD_YES;
         return take_upload(r, upload_data, n);
+    }
+    if (r->deferred) {
+        r->deferred = 0;
+        return first_call(r, c, method);
     }
     if (r->responded) return MHD_YES;
     return transcribe(r, c);

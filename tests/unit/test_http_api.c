@@ -605,6 +605,93 @@ static void test_stop_drains(void)
     resp_free(&drain_resp);
 }
 
+/* Clients keep their connection: GETs and successful transcriptions leave it
+ * open for the next request; a request refused before its body was read
+ * closes it (the unread body must not be taken for the next request). */
+static void test_keep_alive(void)
+{
+    REQUIRE(start("k", 0));
+    size_t wav_len = 0;
+    char *wav = wav_data(&wav_len);
+    REQUIRE(wav);
+    CURL *c = curl_easy_init();
+    struct curl_slist *auth = curl_slist_append(NULL, "Authorization: Bearer k");
+    char url[256];
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, auth);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    /* path, POST a file?, expected status, expected new connections */
+    const struct {
+        const char *path;
+        int post;
+        long status, connects;
+    } steps[] = {{"/health", 0, 200, 1},
+                 {"/health", 0, 200, 0},
+                 {"/v1/models", 0, 200, 0},
+                 {"/metrics", 0, 200, 0},
+                 {"/v1/audio/transcriptions", 1, 200, 0},
+                 {"/ready", 0, 200, 0},
+                 {"/nope", 0, 404, 0},
+                 {"/health", 0, 200, 0}};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        resp r = {0};
+        snprintf(url, sizeof url, "%s%s", base, steps[i].path);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+        curl_mime *mime = NULL;
+        if (steps[i].post) {
+            mime = curl_mime_init(c);
+            curl_mimepart *part = curl_mime_addpart(mime);
+            curl_mime_name(part, "file");
+            curl_mime_filename(part, "audio.wav");
+            curl_mime_data(part, wav, wav_len);
+            curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+        } else {
+            curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        }
+        long status = 0, connects = -1;
+        CHECK(curl_easy_perform(c) == CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        if (status != steps[i].status || connects != steps[i].connects)
+            fprintf(stderr, "  %s: status %ld, new connections %ld\n", steps[i].path, status,
+                    connects);
+        CHECK(status == steps[i].status);
+        CHECK(connects == steps[i].connects);
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, NULL);
+        curl_mime_free(mime);
+        resp_free(&r);
+    }
+    /* Refused before the upload is read: the server closes, the client reconnects. */
+    resp r = {0};
+    curl_slist_free_all(auth);
+    auth = curl_slist_append(NULL, "Authorization: Bearer wrong");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, auth);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    snprintf(url, sizeof url, "%s/v1/audio/transcriptions", base);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "x");
+    long status = 0, connects = -1;
+    CHECK(curl_easy_perform(c) == CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    CHECK(status == 401);
+    resp_free(&r);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    snprintf(url, sizeof url, "%s/health", base);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    CHECK(curl_easy_perform(c) == CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+    CHECK(status == 200);
+    CHECK(connects == 1);
+    resp_free(&r);
+    curl_slist_free_all(auth);
+    curl_easy_cleanup(c);
+    free(wav);
+    stop();
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -616,6 +703,7 @@ int main(void)
     TEST_RUN(test_backend_errors);
     TEST_RUN(test_metrics);
     TEST_RUN(test_stop_drains);
+    TEST_RUN(test_keep_alive);
     curl_global_cleanup();
     return test_summary();
 }
