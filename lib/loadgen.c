@@ -62,7 +62,10 @@ typedef struct {
     size_t mime_body; /* the body the mime was built for */
     reader rd;
     worker *w;
-    int64_t sched_ns, send_ns;
+    /* due (scheduled, or issued in a closed loop), handed to libcurl, and the
+     * moment libcurl was about to write the request (0 until then) */
+    int64_t sched_ns, send_ns, wire_ns;
+    int64_t rx_ns; /* when the last body bytes arrived (0: none yet) */
     int counted;
     size_t body;
 } slot;
@@ -109,6 +112,7 @@ struct worker {
 
     atomic_uint_fast64_t *done_total;
     atomic_int *finished_threads;
+    double cpu_s, wall_s; /* this thread's CPU and running time */
     int rc;
     char err[256];
 };
@@ -134,8 +138,20 @@ static int seek_cb(void *arg, curl_off_t offset, int origin)
 static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     (void)ptr;
-    (void)arg;
+    ((slot *)arg)->rx_ns = now_ns();
     return size * nmemb;
+}
+
+/* libcurl calls this once the connection is ready, just before it writes the
+ * request: the start of what the server can be held responsible for. */
+static int prereq_cb(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+    (void)ip;
+    (void)local_ip;
+    (void)port;
+    (void)local_port;
+    ((slot *)arg)->wire_ns = now_ns();
+    return CURL_PREREQFUNC_OK;
 }
 
 static int build_mime(worker *w, slot *sl, size_t body)
@@ -176,10 +192,13 @@ static int slot_init(worker *w, slot *sl)
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(w->p->timeout_s * 1000));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(w->p->timeout_s * 1000));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, sl);
     curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "sttbench/" STT_VERSION);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, prereq_cb);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, sl);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
     if (w->p->post)
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "sttbench/" STT_VERSION);
     else
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     return 0;
@@ -199,6 +218,7 @@ static int issue(worker *w, int64_t sched, int counted)
     sl->body = body;
     sl->counted = counted;
     sl->send_ns = now_ns();
+    sl->wire_ns = sl->rx_ns = 0;
     /* A closed loop has no schedule: a request is due when it is sent. */
     sl->sched_ns = w->s->mode == STT_LOAD_OPEN ? sched : sl->send_ns;
     if (counted) {
@@ -262,17 +282,23 @@ static bin *bin_at(worker *w, int64_t t)
 
 static void complete(worker *w, slot *sl, CURLcode res)
 {
-    int64_t done = now_ns();
+    /* The loop sees a completion only after curl_multi_perform() has served
+     * every ready connection, later than the moment itself under load; the
+     * last body bytes date it where there were any. */
+    int64_t done = sl->rx_ns ? sl->rx_ns : now_ns();
     long status = 0;
     curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
     int cls = classify(res, status);
     atomic_fetch_add(w->done_total, 1);
+    /* Corrected: from when the request was due, connection set-up included.
+     * Uncorrected: from the first byte written, as wrk measures it. */
     double audio = 0, lat = (double)(done - sl->sched_ns) / NS,
-           unc = (double)(done - sl->send_ns) / NS;
-    if (cls < 0) {
+           unc = (double)(done - (sl->wire_ns ? sl->wire_ns : sl->send_ns)) / NS;
+    /* Bare GETs (overhead checks) carry no audio and no server timings. */
+    if (cls < 0 && w->p->post) {
         int found;
         audio = header_number(sl->easy, "X-Audio-Duration-S", &found);
-        if (!found && w->p->post) audio = w->p->bodies[sl->body].audio_s;
+        if (!found) audio = w->p->bodies[sl->body].audio_s;
     }
     /* Throughput counts every answer inside the interval, warm-up ones too: it is
      * what the server delivered then. */
@@ -298,6 +324,7 @@ static void complete(worker *w, slot *sl, CURLcode res)
     w->ok++;
     stt_histogram_record(w->lat, (uint64_t)(lat * 1e6));
     stt_histogram_record(w->unc, (uint64_t)(unc * 1e6));
+    if (!w->p->post) return;
     int found;
     double q = header_number(sl->easy, "X-Queue-Time-Ms", &found);
     if (found) stt_histogram_record(w->queue, (uint64_t)(q * 1e3));
@@ -424,10 +451,23 @@ static int run_loop(worker *w)
     return 0;
 }
 
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
+    double c0 = thread_cpu_s();
+    int64_t t0 = now_ns();
     w->rc = run_loop(w);
+    /* From the common start (t0), not thread creation: the wait before it is idle. */
+    if (t0 < w->t0) t0 = w->t0;
+    w->cpu_s = thread_cpu_s() - c0;
+    w->wall_s = (double)(now_ns() - t0) / NS;
     if (w->rc) stt_seterr(w->err, sizeof w->err, w->rc, "generator thread %d failed", w->idx);
     atomic_fetch_add(w->finished_threads, 1);
     return NULL;
@@ -472,11 +512,11 @@ static int worker_setup(worker *w)
     /* Each thread draws its own Poisson stream: their superposition is again a
      * Poisson process at the full rate, and the result depends only on the seed. */
     gsl_rng_set(w->rng, (unsigned long)(w->s->seed * 1000003u + (uint64_t)w->idx + 1));
-    if (w->p->post) {
-        /* Large uploads must not wait for a 100-continue that some servers never send. */
-        w->headers = curl_slist_append(NULL, "Expect:");
-        if (!w->headers) return STT_ENOMEM;
-    }
+    /* Large uploads must not wait for a 100-continue that some servers never
+     * send; a bare GET is sent as wrk sends it, the request line and Host only,
+     * so that overhead checks of the two tools cost the server the same. */
+    w->headers = curl_slist_append(NULL, w->p->post ? "Expect:" : "Accept:");
+    if (!w->headers) return STT_ENOMEM;
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)w->nslots + 8);
     for (int i = 0; i < w->nslots; i++) {
         int rc = slot_init(w, &w->slots[i]);
@@ -696,6 +736,11 @@ int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load
     out->cpu_user_s = ru_seconds(ru1.ru_utime) - ru_seconds(ru0.ru_utime);
     out->cpu_sys_s = ru_seconds(ru1.ru_stime) - ru_seconds(ru0.ru_stime);
     out->peak_rss_kb = ru1.ru_maxrss;
+    for (int i = 0; i < n; i++) {
+        double busy = ws[i].wall_s > 0 ? ws[i].cpu_s / ws[i].wall_s : 0;
+        if (busy > out->busiest_thread_cpu) out->busiest_thread_cpu = busy;
+    }
+    out->saturated = out->busiest_thread_cpu >= STT_LOAD_SATURATED;
     rc = 0;
 fail:
     for (int i = 0; ws && i < n; i++)

@@ -83,6 +83,7 @@ enum {
 const char *stt_load_err_name(int cls);
 
 #define STT_LOAD_MAX_WINDOWS 20
+#define STT_LOAD_SATURATED 0.9
 
 typedef struct {
     /* Counted requests (those sent, or for open loop scheduled, after warm-up). */
@@ -107,6 +108,11 @@ typedef struct {
     int stable;                   /* the last three windows' throughput within 10% */
     double cpu_user_s, cpu_sys_s; /* generator CPU over the step */
     long peak_rss_kb;             /* generator peak RSS so far */
+    /* CPU time of the busiest generator thread over its running time, as a
+     * fraction of one core. Near 1 the generator, not the server, set the pace:
+     * saturated is set from STT_LOAD_SATURATED up. */
+    double busiest_thread_cpu;
+    int saturated;
 } stt_load_result;
 
 /* Runs one step. On success fills *out (the caller frees it with

@@ -15,7 +15,7 @@ packages=(
   # test system: coverage, HTML check, sanitizers' and fuzzers' compiler, memcheck
   gcovr tidy clang-14 libclang-rt-14-dev valgrind curl
   # measurement: scoring, charts, metrics lint, reference load tool, load balancer
-  sctk gnuplot-nox prometheus wrk haproxy
+  sctk gnuplot-nox prometheus wrk haproxy jq iproute2
   # audio tools used to make test fixtures
   sox libsox-fmt-mp3 lame flac vorbis-tools
 )

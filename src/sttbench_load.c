@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "corpus.h"
 #include "error.h"
 #include "loadgen.h"
 #include "sttbench.h"
@@ -22,6 +23,8 @@
 
 typedef struct {
     const char *url, *api, *method, *file, *mix, *model, *out, *arrival_name;
+    const char *mix_weights, *mix_formats; /* corpus manifest selection */
+    double mix_max_duration;
     double values[MAX_STEPS];
     int nvalues;
     int open; /* --rate given */
@@ -54,8 +57,14 @@ static void usage(FILE *f)
         "  --method POST|GET      POST uploads audio (default); GET sends bare GETs\n"
         "                         (a URL without a path then gets /health)\n"
         "  --file AUDIO           the upload, read once into memory\n"
-        "  --mix MANIFEST         several uploads: one 'PATH [WEIGHT]' per line, '#' comments,\n"
-        "                         relative paths from the manifest's folder\n"
+        "  --mix MANIFEST         several uploads: the corpus manifest (corpus/manifest,\n"
+        "                         its .json or .tsv, or the corpus folder), or a list with\n"
+        "                         one 'PATH [WEIGHT]' per line ('#' comments, paths relative\n"
+        "                         to the list's folder)\n"
+        "  --mix-weights F=W,...  corpus manifest: weight W (>= 0; 0 leaves it out) of file F;\n"
+        "                         files not named weigh 1\n"
+        "  --mix-max-duration S   corpus manifest: only files of at most S seconds\n"
+        "  --mix-formats wav,...  corpus manifest: only files of these formats\n"
         "  --concurrency 1,2,4,8  closed loop: requests kept in flight per step (default)\n"
         "  --rate R1,R2,...       open loop: requests per second per step\n"
         "  --arrival constant|poisson  open-loop arrivals (default constant)\n"
@@ -136,9 +145,151 @@ static int load_body(const char *path, unsigned weight, stt_load_body *b)
     return 0;
 }
 
-/* Reads the manifest's uploads; paths are kept alive in *paths for the bodies. */
-static int load_mix(const char *manifest, stt_load_body *bodies, size_t *n, char **paths)
+/* The corpus folder when path names a corpus manifest (the folder itself,
+ * DIR/manifest, DIR/manifest.json or DIR/manifest.tsv with manifest.json beside
+ * it), else NULL: a PATH [WEIGHT] list. malloc'd. */
+static char *corpus_dir_of(const char *path)
 {
+    struct stat st;
+    char buf[4096];
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(buf, sizeof buf, "%s/manifest.json", path);
+        return access(buf, R_OK) == 0 ? strdup(path) : NULL;
+    }
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (strcmp(base, "manifest") && strcmp(base, "manifest.json") && strcmp(base, "manifest.tsv"))
+        return NULL;
+    int dirlen = slash ? (int)(slash - path) : 1;
+    snprintf(buf, sizeof buf, "%.*s/manifest.json", dirlen, slash ? path : ".");
+    if (access(buf, R_OK)) return NULL;
+    buf[strlen(buf) - strlen("/manifest.json")] = 0;
+    return strdup(buf);
+}
+
+/* 1 when name is one of the comma-separated items of list (NULL: all). */
+static int in_list(const char *list, const char *name)
+{
+    if (!list) return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && !strncmp(p, name, n)) return 1;
+        p += k + (p[k] == ',');
+    }
+    return 0;
+}
+
+/* The weight --mix-weights gives file (1 when not named); -1 when the list is
+ * malformed. */
+static double named_weight(const char *weights, const char *file)
+{
+    if (!weights) return 1;
+    size_t n = strlen(file);
+    for (const char *p = weights; *p;) {
+        size_t k = strcspn(p, ",");
+        const char *eq = memchr(p, '=', k);
+        if (!eq) return -1;
+        if ((size_t)(eq - p) == n && !strncmp(p, file, n)) {
+            char num[64];
+            size_t vl = k - (size_t)(eq + 1 - p);
+            if (vl == 0 || vl >= sizeof num) return -1;
+            memcpy(num, eq + 1, vl);
+            num[vl] = 0;
+            double w;
+            return bench_parse_double(num, &w, 0) ? -1 : w;
+        }
+        p += k + (p[k] == ',');
+    }
+    return 1;
+}
+
+/* Uploads from the corpus manifest of dir, selected and weighted by the
+ * --mix-* options. Weights are whole numbers of turns in the request order, so
+ * a fractional weight is rounded (at least 1 for a file kept). */
+static int load_corpus_mix(const config *c, const char *dir, stt_load_body *bodies, size_t *n,
+                           char **paths)
+{
+    stt_corpus_entry *e = NULL;
+    size_t ne = 0;
+    char err[512];
+    if (stt_corpus_load_manifest(dir, &e, &ne, err, sizeof err)) {
+        fprintf(stderr, "sttbench load: %s\n", err);
+        return -1;
+    }
+    int rc = 0;
+    /* Every name in --mix-weights must be a file of the manifest. */
+    for (const char *p = c->mix_weights; p && *p && !rc;) {
+        size_t k = strcspn(p, ",");
+        const char *eq = memchr(p, '=', k);
+        size_t nl = eq ? (size_t)(eq - p) : k;
+        int found = 0;
+        for (size_t i = 0; i < ne && !found; i++)
+            found = strlen(e[i].file) == nl && !strncmp(e[i].file, p, nl);
+        if (!found) {
+            fprintf(stderr, "sttbench load: --mix-weights: %.*s is not in %s/manifest.json\n",
+                    (int)nl, p, dir);
+            rc = -1;
+        }
+        p += k + (p[k] == ',');
+    }
+    *n = 0;
+    for (size_t i = 0; i < ne && !rc; i++) {
+        double w = named_weight(c->mix_weights, e[i].file);
+        if (w < 0) {
+            fprintf(stderr, "sttbench load: --mix-weights takes FILE=WEIGHT,...\n");
+            rc = -1;
+            break;
+        }
+        if (w == 0 || !in_list(c->mix_formats, e[i].format) ||
+            (c->mix_max_duration > 0 && e[i].duration_s > c->mix_max_duration))
+            continue;
+        if (*n >= MAX_BODIES) {
+            fprintf(stderr, "sttbench load: more than %d files in the mix\n", MAX_BODIES);
+            rc = -1;
+            break;
+        }
+        char *full = malloc(strlen(dir) + strlen(e[i].file) + 2);
+        if (!full) {
+            rc = -1;
+            break;
+        }
+        sprintf(full, "%s/%s", dir, e[i].file);
+        unsigned wi = w < 1 ? 1 : (unsigned)lround(w);
+        if (load_body(full, wi, &bodies[*n])) {
+            fprintf(stderr, "sttbench load: cannot read %s\n", full);
+            free(full);
+            rc = -1;
+            break;
+        }
+        paths[*n] = full;
+        bodies[*n].filename = strrchr(full, '/') + 1;
+        if (e[i].duration_s > 0) bodies[*n].audio_s = e[i].duration_s;
+        (*n)++;
+    }
+    stt_corpus_free_entries(e, ne);
+    if (!rc && *n == 0) {
+        fprintf(stderr, "sttbench load: no file of %s/manifest.json is selected\n", dir);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* Reads the mix's uploads; paths are kept alive in *paths for the bodies. */
+static int load_mix(const config *c, stt_load_body *bodies, size_t *n, char **paths)
+{
+    const char *manifest = c->mix;
+    char *cdir = corpus_dir_of(manifest);
+    if (cdir) {
+        int rc = load_corpus_mix(c, cdir, bodies, n, paths);
+        free(cdir);
+        return rc;
+    }
+    if (c->mix_weights || c->mix_formats || c->mix_max_duration > 0) {
+        fprintf(stderr, "sttbench load: --mix-weights, --mix-formats and --mix-max-duration "
+                        "apply to a corpus manifest only\n");
+        return -1;
+    }
     FILE *f = fopen(manifest, "r");
     if (!f) {
         fprintf(stderr, "sttbench load: cannot open %s: %s\n", manifest, strerror(errno));
@@ -206,6 +357,16 @@ static double pct_s(const stt_histogram *h, double p)
     return (double)stt_histogram_percentile(h, p) / 1e6;
 }
 
+/* A latency in milliseconds with at least three significant digits, from
+ * 0.0123 ms (a GET on loopback) to 12345 ms (a long transcription). */
+static const char *fmt_ms(char *buf, size_t len, double s)
+{
+    double ms = s * 1e3;
+    int dec = ms >= 100 ? 0 : ms >= 10 ? 1 : ms >= 1 ? 2 : ms >= 0.1 ? 3 : 4;
+    snprintf(buf, len, "%.*f", dec, ms);
+    return buf;
+}
+
 static double offered(const step_run *r)
 {
     return r->step.mode == STT_LOAD_OPEN ? r->step.rate : r->step.concurrency;
@@ -235,28 +396,35 @@ static int run_one(const stt_load_params *p, step_run *r, const char *label, int
     return rc;
 }
 
+/* Latency columns of the table and the report, in this order. */
+static const double table_pcts[] = {50, 90, 95, 99, 99.9, 100};
+
 static void print_header(void)
 {
-    printf("%-9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %9s %6s %5s %6s %s\n", "offered", "sent",
-           "req/s", "audio/s", "p50", "p90", "p95", "p99", "p99.9", "max", "p99(unc)", "errors",
-           "late", "drop", "stable");
+    printf("latency in ms; p50(unc)/p99(unc): from the first byte sent (as wrk measures); gen: "
+           "CPU of the busiest generator thread\n");
+    printf("%-9s %8s %8s %7s %8s %8s %8s %8s %8s %8s %9s %9s %6s %5s %5s %4s %s\n", "offered",
+           "sent", "ok/s", "audio/s", "p50", "p90", "p95", "p99", "p99.9", "max", "p50(unc)",
+           "p99(unc)", "errors", "late", "drop", "gen", "stable");
 }
 
 static void print_row(const step_run *r)
 {
     const stt_load_result *s = &r->res;
-    char off[32];
+    char off[32], v[8][24];
     if (r->step.mode == STT_LOAD_OPEN)
         snprintf(off, sizeof off, "%g/s", r->step.rate);
     else
         snprintf(off, sizeof off, "c=%d", r->step.concurrency);
-    printf(
-        "%-9s %8llu %8.1f %7.2f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %9.4f %6llu %5llu %6llu %s\n",
-        off, (unsigned long long)s->sent, s->rps, s->audio_s_per_s, pct_s(s->latency, 50),
-        pct_s(s->latency, 90), pct_s(s->latency, 95), pct_s(s->latency, 99),
-        pct_s(s->latency, 99.9), pct_s(s->latency, 100), pct_s(s->latency_uncorrected, 99),
-        (unsigned long long)errors_total(s), (unsigned long long)s->late,
-        (unsigned long long)s->dropped, s->stable ? "yes" : "UNSTABLE");
+    for (int i = 0; i < 6; i++)
+        fmt_ms(v[i], sizeof v[i], pct_s(s->latency, table_pcts[i]));
+    fmt_ms(v[6], sizeof v[6], pct_s(s->latency_uncorrected, 50));
+    fmt_ms(v[7], sizeof v[7], pct_s(s->latency_uncorrected, 99));
+    printf("%-9s %8llu %8.1f %7.2f %8s %8s %8s %8s %8s %8s %9s %9s %6llu %5llu %5llu %3.0f%% %s\n",
+           off, (unsigned long long)s->sent, s->ok_rps, s->audio_s_per_s, v[0], v[1], v[2], v[3],
+           v[4], v[5], v[6], v[7], (unsigned long long)errors_total(s), (unsigned long long)s->late,
+           (unsigned long long)s->dropped, 100 * s->busiest_thread_cpu,
+           s->stable ? "yes" : "UNSTABLE");
 }
 
 static json_t *hist_json(const stt_histogram *h, double scale)
@@ -285,7 +453,7 @@ static json_t *step_json(const step_run *r)
                                               s->window_latency_uncorrected_s[i]));
     json_t *j = json_pack(
         "{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:o, "
-        "s:o, s:b, s:{s:f, s:f, s:i}}",
+        "s:o, s:b, s:{s:f, s:f, s:i, s:f, s:b}}",
         "mode", r->step.mode == STT_LOAD_OPEN ? "open" : "closed", "offered", offered(r), "sent",
         (json_int_t)s->sent, "completed", (json_int_t)s->completed, "ok", (json_int_t)s->ok, "late",
         (json_int_t)s->late, "dropped", (json_int_t)s->dropped, "warmup_sent",
@@ -295,7 +463,8 @@ static json_t *step_json(const step_run *r)
         hist_json(s->latency_uncorrected, 1e-6), "server_queue_ms", hist_json(s->queue, 1e-3),
         "server_process_ms", hist_json(s->process, 1e-3), "windows", wins, "stable", s->stable,
         "generator", "cpu_user_s", s->cpu_user_s, "cpu_sys_s", s->cpu_sys_s, "peak_rss_kb",
-        (int)s->peak_rss_kb);
+        (int)s->peak_rss_kb, "busiest_thread_cpu", s->busiest_thread_cpu, "saturated",
+        s->saturated);
     if (r->step.mode == STT_LOAD_OPEN)
         json_object_set_new(
             j, "arrival",
@@ -349,16 +518,17 @@ static json_t *config_json(const config *c)
     json_t *vals = json_array();
     for (int i = 0; i < c->nvalues; i++)
         json_array_append_new(vals, json_real(c->values[i]));
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:o, s:s, s:f, s:I, s:f, s:i, s:f, "
-                     "s:i, s:s?, s:I, s:b, s:f, s:I}",
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:f, s:s, s:s, s:o, s:s, s:f, s:I, "
+                     "s:f, s:i, s:f, s:i, s:s?, s:I, s:b, s:f, s:I}",
                      "url", c->full_url, "api", c->api, "method", c->method, "file", c->file, "mix",
-                     c->mix, "mode", c->open ? "open" : "closed", "sweep",
-                     c->open ? "rate" : "concurrency", "values", vals, "arrival", c->arrival_name,
-                     "duration_s", c->duration, "requests", (json_int_t)c->requests, "warmup_s",
-                     c->warmup, "threads", c->threads, "timeout_s", c->timeout, "max_inflight",
-                     c->max_inflight, "model", c->model, "seed", (json_int_t)c->seed,
-                     "find_max_rate", c->find_max, "slo_p95_s", c->slo_p95, "min_requests",
-                     (json_int_t)c->min_requests);
+                     c->mix, "mix_weights", c->mix_weights, "mix_formats", c->mix_formats,
+                     "mix_max_duration_s", c->mix_max_duration, "mode", c->open ? "open" : "closed",
+                     "sweep", c->open ? "rate" : "concurrency", "values", vals, "arrival",
+                     c->arrival_name, "duration_s", c->duration, "requests",
+                     (json_int_t)c->requests, "warmup_s", c->warmup, "threads", c->threads,
+                     "timeout_s", c->timeout, "max_inflight", c->max_inflight, "model", c->model,
+                     "seed", (json_int_t)c->seed, "find_max_rate", c->find_max, "slo_p95_s",
+                     c->slo_p95, "min_requests", (json_int_t)c->min_requests);
 }
 
 /* Writes gnuplot data and script and runs gnuplot; returns 0 when charts exist. */
@@ -368,10 +538,10 @@ static int write_charts(const char *dir, const step_run *runs, int n, int open)
     snprintf(path, sizeof path, "%s/load_steps.dat", dir);
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    fprintf(f, "# offered throughput_rps p50_s p90_s p95_s p99_s p99_9_s p99_uncorrected_s\n");
+    fprintf(f, "# offered ok_rps p50_s p90_s p95_s p99_s p99_9_s p99_uncorrected_s\n");
     for (int i = 0; i < n; i++) {
         const stt_load_result *s = &runs[i].res;
-        fprintf(f, "%g %g %g %g %g %g %g %g\n", offered(&runs[i]), s->rps, pct_s(s->latency, 50),
+        fprintf(f, "%g %g %g %g %g %g %g %g\n", offered(&runs[i]), s->ok_rps, pct_s(s->latency, 50),
                 pct_s(s->latency, 90), pct_s(s->latency, 95), pct_s(s->latency, 99),
                 pct_s(s->latency, 99.9), pct_s(s->latency_uncorrected, 99));
     }
@@ -425,9 +595,10 @@ static void write_report(const char *dir, const config *c, const step_run *runs,
     }
     fprintf(f, "# Load test of %s\n\n", c->full_url);
     fprintf(f,
-            "%s loop, %s %s, %d generator thread(s), warm-up %g s, %s per step. "
-            "Latency in seconds%s. Data: `load.json`.\n\n",
-            c->open ? "Open" : "Closed", c->method,
+            "%s loop, %s%s%s, %d generator thread(s), warm-up %g s, %s per step. "
+            "Latency in milliseconds%s; \"unc.\": from the first byte sent, as wrk measures it; "
+            "gen.: CPU of the busiest generator thread. Data: `load.json`.\n\n",
+            c->open ? "Open" : "Closed", c->method, c->mix || c->file ? " " : "",
             c->mix    ? c->mix
             : c->file ? c->file
                       : "",
@@ -435,21 +606,32 @@ static void write_report(const char *dir, const config *c, const step_run *runs,
             c->open ? ", measured from each request's scheduled send time (p99 unc.: from the "
                       "actual send)"
                     : "");
-    fprintf(f, "| offered | sent | req/s | audio s/s | p50 | p90 | p95 | p99 | p99.9 | max | p99 "
-               "unc. | errors | late | dropped | stable |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(f, "| offered | sent | ok/s | audio s/s | p50 | p90 | p95 | p99 | p99.9 | max | p50 "
+               "unc. | p99 unc. | errors | late | dropped | gen. | stable |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < n; i++) {
         const stt_load_result *s = &runs[i].res;
-        fprintf(f,
-                "| %s%g | %llu | %.1f | %.2f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | "
-                "%llu | %llu | %llu | %s |\n",
-                c->open ? "" : "c=", offered(&runs[i]), (unsigned long long)s->sent, s->rps,
-                s->audio_s_per_s, pct_s(s->latency, 50), pct_s(s->latency, 90),
-                pct_s(s->latency, 95), pct_s(s->latency, 99), pct_s(s->latency, 99.9),
-                pct_s(s->latency, 100), pct_s(s->latency_uncorrected, 99),
-                (unsigned long long)errors_total(s), (unsigned long long)s->late,
-                (unsigned long long)s->dropped, s->stable ? "yes" : "**no**");
+        fprintf(f, "| %s%g | %llu | %.1f | %.2f |", c->open ? "" : "c=", offered(&runs[i]),
+                (unsigned long long)s->sent, s->ok_rps, s->audio_s_per_s);
+        char v[24];
+        for (int k = 0; k < 6; k++)
+            fprintf(f, " %s |", fmt_ms(v, sizeof v, pct_s(s->latency, table_pcts[k])));
+        fprintf(f, " %s |", fmt_ms(v, sizeof v, pct_s(s->latency_uncorrected, 50)));
+        fprintf(f, " %s |", fmt_ms(v, sizeof v, pct_s(s->latency_uncorrected, 99)));
+        fprintf(f, " %llu | %llu | %llu | %.0f%%%s | %s |\n", (unsigned long long)errors_total(s),
+                (unsigned long long)s->late, (unsigned long long)s->dropped,
+                100 * s->busiest_thread_cpu, s->saturated ? " **saturated**" : "",
+                s->stable ? "yes" : "**no**");
     }
+    int sat = 0;
+    for (int i = 0; i < n; i++)
+        sat += runs[i].res.saturated;
+    if (sat)
+        fprintf(f,
+                "\n%d step(s) ran a generator thread at %.0f%% of a core or more: there the "
+                "generator, not the server, may have set the pace; rerun with more `--threads` "
+                "or on another machine.\n",
+                sat, 100 * STT_LOAD_SATURATED);
     if (knee >= 0) {
         fprintf(f,
                 "\nKnee at %s%g: throughput grows by less than 5%% beyond it while p95 "
@@ -512,13 +694,29 @@ int bench_load_main(int argc, char **argv)
     c.max_inflight = 1024;
     c.seed = 1;
     c.min_requests = 100;
-    enum { O_CONC = 256, O_RATE, O_ARRIVAL, O_FIND, O_SLO, O_MINREQ, O_MAXINF, O_API, O_METHOD };
+    enum {
+        O_CONC = 256,
+        O_RATE,
+        O_ARRIVAL,
+        O_FIND,
+        O_SLO,
+        O_MINREQ,
+        O_MAXINF,
+        O_API,
+        O_METHOD,
+        O_MIXW,
+        O_MIXF,
+        O_MIXD
+    };
     static const struct option opts[] = {
         {"url", required_argument, 0, 'u'},
         {"api", required_argument, 0, O_API},
         {"method", required_argument, 0, O_METHOD},
         {"file", required_argument, 0, 'f'},
         {"mix", required_argument, 0, 'x'},
+        {"mix-weights", required_argument, 0, O_MIXW},
+        {"mix-formats", required_argument, 0, O_MIXF},
+        {"mix-max-duration", required_argument, 0, O_MIXD},
         {"concurrency", required_argument, 0, O_CONC},
         {"rate", required_argument, 0, O_RATE},
         {"arrival", required_argument, 0, O_ARRIVAL},
@@ -538,7 +736,7 @@ int bench_load_main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     optind = 1;
-    int o;
+    int o, ival;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 'u':
@@ -556,6 +754,15 @@ int bench_load_main(int argc, char **argv)
         case 'x':
             c.mix = optarg;
             break;
+        case O_MIXW:
+            c.mix_weights = optarg;
+            break;
+        case O_MIXF:
+            c.mix_formats = optarg;
+            break;
+        case O_MIXD:
+            if (bench_parse_double(optarg, &c.mix_max_duration, 1e-3)) goto bad;
+            break;
         case O_CONC:
             c.concurrency_arg = optarg;
             break;
@@ -569,19 +776,20 @@ int bench_load_main(int argc, char **argv)
             if (bench_parse_double(optarg, &c.duration, 1e-3)) goto bad;
             break;
         case 'n':
-            c.requests = atol(optarg);
+            if (bench_parse_int(optarg, 0, INT32_MAX, &ival)) goto bad;
+            c.requests = ival;
             break;
         case 'w':
             if (bench_parse_double(optarg, &c.warmup, 0)) goto bad;
             break;
         case 't':
-            c.threads = atoi(optarg);
+            if (bench_parse_int(optarg, 1, 1024, &c.threads)) goto bad;
             break;
         case 'T':
             if (bench_parse_double(optarg, &c.timeout, 1e-3)) goto bad;
             break;
         case O_MAXINF:
-            c.max_inflight = atoi(optarg);
+            if (bench_parse_int(optarg, 1, 1 << 20, &c.max_inflight)) goto bad;
             break;
         case 'm':
             c.model = optarg;
@@ -589,9 +797,13 @@ int bench_load_main(int argc, char **argv)
         case 'o':
             c.out = optarg;
             break;
-        case 's':
-            c.seed = strtoull(optarg, NULL, 10);
+        case 's': {
+            char *end;
+            errno = 0;
+            c.seed = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-') goto bad;
             break;
+        }
         case O_FIND:
             c.find_max = 1;
             break;
@@ -600,7 +812,8 @@ int bench_load_main(int argc, char **argv)
                 goto bad;
             break;
         case O_MINREQ:
-            c.min_requests = atol(optarg);
+            if (bench_parse_int(optarg, 1, INT32_MAX, &ival)) goto bad;
+            c.min_requests = ival;
             break;
         case 'h':
             usage(stdout);
@@ -647,7 +860,7 @@ int bench_load_main(int argc, char **argv)
                 return 1;
             }
             nbodies = 1;
-        } else if (load_mix(c.mix, bodies, &nbodies, paths)) {
+        } else if (load_mix(&c, bodies, &nbodies, paths)) {
             for (size_t i = 0; i < nbodies; i++)
                 free((void *)bodies[i].data), free(paths[i]);
             return 1;
@@ -733,7 +946,9 @@ int bench_load_main(int argc, char **argv)
         }
         double tput[MAX_STEPS], p95[MAX_STEPS];
         for (int i = 0; i < nruns; i++) {
-            tput[i] = runs[i].res.rps;
+            /* Answered, not refused: a server shedding load with fast 503s must
+             * not look as if its throughput still grew. */
+            tput[i] = runs[i].res.ok_rps;
             p95[i] = pct_s(runs[i].res.latency, 95);
         }
         knee = stt_load_find_knee(tput, p95, (size_t)nruns);
@@ -746,6 +961,11 @@ int bench_load_main(int argc, char **argv)
         } else if (nruns > 1) {
             printf("no knee within the sweep: throughput still grows\n");
         }
+        for (int i = 0; i < nruns; i++)
+            if (runs[i].res.saturated)
+                printf("warning: step %d: a generator thread was busy %.0f%% of the time: the "
+                       "generator may be what was measured; add --threads\n",
+                       i + 1, 100 * runs[i].res.busiest_thread_cpu);
         for (int i = 0; i < nruns; i++)
             if (!runs[i].res.stable)
                 printf("warning: step %d unstable (last three windows' throughput differ by "
@@ -769,11 +989,18 @@ int bench_load_main(int argc, char **argv)
             json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "tool", "sttbench load", "version",
                       STT_VERSION, "created", when, "machine", machine_json(), "git_commit",
                       git_commit(), "config", config_json(&c), "steps", steps);
+        json_t *uploads = json_array();
+        for (size_t i = 0; i < nbodies; i++)
+            json_array_append_new(uploads,
+                                  json_pack("{s:s, s:I, s:f, s:I}", "file", bodies[i].filename,
+                                            "weight", (json_int_t)bodies[i].weight, "audio_s",
+                                            bodies[i].audio_s, "bytes", (json_int_t)bodies[i].len));
+        json_object_set_new(json_object_get(root, "config"), "uploads", uploads);
         if (knee >= 0) {
             json_object_set_new(root, "knee",
                                 json_pack("{s:i, s:f, s:f, s:f}", "index", knee, "offered",
                                           offered(&runs[knee]), "throughput_rps",
-                                          runs[knee].res.rps, "p95_s",
+                                          runs[knee].res.ok_rps, "p95_s",
                                           pct_s(runs[knee].res.latency, 95)));
             if (!c.open)
                 json_object_set_new(root, "advice",
