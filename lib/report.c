@@ -598,8 +598,8 @@ void stt_report_decide(const stt_report *r, const stt_report_params *p, stt_repo
     d->has_cpu = cpu != NULL;
     d->has_service = primary(r, K_SERVICE) != NULL;
     d->coverage_line = NAN;
-    d->fit_a = d->fit_b = d->quota_ratio = d->best_cost_per_audio_hour = d->best_audio_s_per_s =
-        d->memory_bytes = NAN;
+    d->fit_a = d->fit_b = d->quota_ratio = d->quota_latency_ratio = d->best_cost_per_audio_hour =
+        d->best_audio_s_per_s = d->memory_bytes = NAN;
     if (t) {
         d->tests_total = (int)jnum_at(t, "totals.tests");
         d->tests_passed = (int)jnum_at(t, "totals.passed");
@@ -639,16 +639,20 @@ void stt_report_decide(const stt_report *r, const stt_report_params *p, stt_repo
         d->memory_bytes = sh[best].mem_bytes;
     }
 
-    /* CPU limit: a CFS quota costs throughput when the measured ratio is under 0.95. */
+    /* CPU limit: a CFS quota (what limits.cpu sets) against pinned cores, at the
+     * chosen shape's core count (else the first measured). It is dropped when
+     * it costs over 5% of throughput or over 10% of one long request's time. */
     d->cpu_limit = 1;
     json_t *qv = cpu ? json_object_get(cpu->j, "quota_vs_cpuset") : NULL;
     for (size_t i = 0; i < json_array_size(qv); i++) {
         json_t *e = json_array_get(qv, i);
         int c = (int)json_integer_value(json_object_get(e, "cores"));
-        if (c == d->best_cores || (!isfinite(d->quota_ratio)))
+        if (c == d->best_cores || (!isfinite(d->quota_ratio))) {
             d->quota_ratio = jnumv(json_object_get(e, "throughput_ratio"));
+            d->quota_latency_ratio = jnumv(json_object_get(e, "latency_ratio"));
+        }
     }
-    if (d->quota_ratio < 0.95) d->cpu_limit = 0;
+    if (d->quota_ratio < 0.95 || d->quota_latency_ratio > 1.10) d->cpu_limit = 0;
 
     /* Memory: with no cpu.json peak, audio.json's memory fit at the longest audio. */
     int mi = fit_index(au, p->profile, "peak_pss_bytes");
@@ -764,16 +768,19 @@ static void summary(doc *d, const stt_report *r, const stt_report_decision *dc)
     char up[512] = "", out[512] = "";
     if (dc->best_cores > 0)
         snprintf(up, sizeof up,
-                 "Scale up to %d cores per pod, the cheapest shape per audio hour "
-                 "whose single long request meets the objective; ",
-                 dc->best_cores);
+                 "Pods of %d core%s (the cheapest measured shape per audio hour whose single "
+                 "long request meets the objective); give a pod more cores only while one "
+                 "request is slower than the objective; ",
+                 dc->best_cores, dc->best_cores == 1 ? "" : "s");
     else
         snprintf(up, sizeof up, "No pod shape can be chosen without cpu.json; ");
     if (ld && json_is_object(json_object_get(ld->j, "knee")))
-        snprintf(out, sizeof out,
-                 "scale out when a pod nears its knee at %s offered, "
-                 "p95 %s",
-                 cite(d, ld, "", "knee.offered"), cite(d, ld, "s", "knee.p95_s"));
+        snprintf(out, sizeof out, "scale out when a pod nears its knee at %s %s, p95 %s",
+                 cite(d, ld, "", "knee.offered"),
+                 jstr_at(ld, "config.mode") && !strcmp(jstr_at(ld, "config.mode"), "open")
+                     ? "requests/s"
+                     : "requests in flight",
+                 cite(d, ld, "s", "knee.p95_s"));
     else
         snprintf(out, sizeof out, "the load knee is %s",
                  ld ? "not found in load.json" : "unknown (load.json missing)");
@@ -1198,8 +1205,16 @@ int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, F
     if (isfinite(dc.quota_ratio))
         trow(d, 0, "quota/cpuset throughput|%s|%s",
              derived(d, dc.quota_ratio, "", "cpu.json quota_vs_cpuset"),
-             dc.cpu_limit ? "under 5% loss: CPU limits acceptable"
-                          : "over 5% loss: no CPU limit, or static CPU manager with whole cores");
+             dc.quota_ratio >= 0.95 ? "under 5% loss: no objection to a CPU limit"
+                                    : "over 5% loss: no CPU limit, or static CPU manager with "
+                                      "whole cores");
+    if (isfinite(dc.quota_latency_ratio))
+        trow(d, 0, "quota/cpuset time of one long request|%s|%s",
+             derived(d, dc.quota_latency_ratio, "", "cpu.json quota_vs_cpuset"),
+             dc.quota_latency_ratio <= 1.10
+                 ? "under 10% slower: no objection to a CPU limit"
+                 : "over 10% slower: no CPU limit (Burstable), or Guaranteed QoS with the static "
+                   "CPU manager (exclusive whole cores, the pinned case measured)");
     h(d, 2, "Cost per audio hour by pod shape");
     shape sh[32];
     int ns = shapes(r, p, sh, 32);
@@ -1284,19 +1299,19 @@ int stt_report_write_k8s(const stt_report *r, const stt_report_params *p, FILE *
                 "request by default; measure throttling before relying on it\n",
                 cores);
     else if (dc.cpu_limit)
-        fprintf(
-            dep,
-            "              cpu: \"%d\" # quota/cpuset throughput %.3g (cpu.json quota_vs_cpuset): "
-            "throttling costs under 5%%, so a limit equal to the request (Guaranteed QoS) is "
-            "kept\n",
-            cores, isfinite(dc.quota_ratio) ? dc.quota_ratio : 1.0);
+        fprintf(dep,
+                "              cpu: \"%d\" # quota/cpuset throughput %.3g, long request time "
+                "%.3g (cpu.json quota_vs_cpuset): throttling costs under 5%% and 10%%, so a "
+                "limit equal to the request (Guaranteed QoS) is kept\n",
+                cores, isfinite(dc.quota_ratio) ? dc.quota_ratio : 1.0,
+                isfinite(dc.quota_latency_ratio) ? dc.quota_latency_ratio : 1.0);
     else
-        fprintf(
-            dep,
-            "              # no cpu limit: quota/cpuset throughput %.3g (cpu.json quota_vs_cpuset) "
-            "- CFS throttling costs over 5%%; pin whole cores with the static CPU manager "
-            "instead\n",
-            dc.quota_ratio);
+        fprintf(dep,
+                "              # no cpu limit: under a CFS quota against pinned cores, throughput "
+                "x%.3g and one long request's time x%.3g (cpu.json quota_vs_cpuset); the "
+                "policy drops the limit beyond 5%% / 10%%. Or keep limit = request with the "
+                "kubelet's static CPU manager, which pins whole cores\n",
+                dc.quota_ratio, dc.quota_latency_ratio);
     fprintf(dep,
             "              memory: %dMi # = request: memory is not compressible, overcommit ends "
             "in OOM kills\n"

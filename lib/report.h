@@ -57,15 +57,19 @@ typedef struct stt_report_decision {
     int best_cores;         /* pod shape: cores (= workers) */
     double best_cost_per_audio_hour;
     double best_audio_s_per_s;
-    int cpu_limit;             /* 1: set limits.cpu = request; 0: leave it unset */
-    double quota_ratio;        /* quota / cpuset throughput at best_cores */
-    double memory_bytes;       /* request = limit, margin included */
-    double slo_p95_s;          /* objective used (0 = none) */
-    int hpa_cpu_percent;       /* HPA averageUtilization */
-    const char *hpa_basis;     /* what hpa_cpu_percent came from */
-    double queue_depth_target; /* sttd_queue_depth per pod */
-    int grace_s;               /* terminationGracePeriodSeconds */
-    double fit_a, fit_b;       /* process_s = a + b * duration for params.profile */
+    /* CPU limit policy: 1 sets limits.cpu = request. 0 leaves it unset when a
+     * CFS quota measurably costs throughput (quota_ratio < 0.95) or one
+     * request's latency (quota_latency_ratio > 1.10) against pinned cores. */
+    int cpu_limit;
+    double quota_ratio;         /* quota / cpuset throughput at best_cores */
+    double quota_latency_ratio; /* quota / cpuset single long request time there */
+    double memory_bytes;        /* request = limit, margin included */
+    double slo_p95_s;           /* objective used (0 = none) */
+    int hpa_cpu_percent;        /* HPA averageUtilization */
+    const char *hpa_basis;      /* what hpa_cpu_percent came from */
+    double queue_depth_target;  /* sttd_queue_depth per pod */
+    int grace_s;                /* terminationGracePeriodSeconds */
+    double fit_a, fit_b;        /* process_s = a + b * duration for params.profile */
 } stt_report_decision;
 
 void stt_report_decide(const stt_report *r, const stt_report_params *p, stt_report_decision *d);

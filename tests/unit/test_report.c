@@ -303,6 +303,48 @@ static void test_mix(void)
     CHECK(stt_mix_load("/nonexistent/mix", &m, err, sizeof err) < 0);
 }
 
+/* The CPU-limit policy against the measured cost of a CFS quota: the sample's
+ * cpu.json with its quota_vs_cpuset entry rewritten. */
+static int decide_with_quota(double tput_ratio, double lat_ratio, stt_report_decision *d)
+{
+    char sub[512], cmd[1400];
+    snprintf(sub, sizeof sub, "%s/quota_%g_%g", test_tmpdir(), tput_ratio, lat_ratio);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/cpu %s/audio %s/load %s/", sub, SAMPLE,
+             SAMPLE, SAMPLE, sub);
+    if (system(cmd)) return -1;
+    char path[700];
+    snprintf(path, sizeof path, "%s/cpu/cpu.json", sub);
+    json_t *j = json_load_file(path, 0, NULL);
+    json_t *q = json_array_get(json_object_get(j, "quota_vs_cpuset"), 0);
+    if (!q) return -1;
+    json_object_set_new(q, "throughput_ratio", json_real(tput_ratio));
+    json_object_set_new(q, "latency_ratio", json_real(lat_ratio));
+    int rc = json_dump_file(j, path, 0);
+    json_decref(j);
+    const char *dirs[] = {sub};
+    stt_report *r = NULL;
+    if (rc || stt_report_load(dirs, 1, &r, NULL, 0)) return -1;
+    stt_report_params p = stt_report_default_params();
+    stt_report_decide(r, &p, d);
+    stt_report_free(r);
+    return 0;
+}
+
+static void test_cpu_limit_policy(void)
+{
+    stt_report_decision d;
+    /* neither throughput nor latency suffers: limit = request */
+    REQUIRE(decide_with_quota(1.0, 1.05, &d) == 0);
+    CHECK(d.cpu_limit);
+    CHECK(fabs(d.quota_latency_ratio - 1.05) < 1e-9);
+    /* same throughput, but one long request 30% slower: no limit */
+    REQUIRE(decide_with_quota(1.0, 1.30, &d) == 0);
+    CHECK(!d.cpu_limit);
+    /* throughput lost: no limit */
+    REQUIRE(decide_with_quota(0.90, 1.0, &d) == 0);
+    CHECK(!d.cpu_limit);
+}
+
 int main(void)
 {
     TEST_RUN(test_markdown_numbers_match_json);
@@ -311,5 +353,6 @@ int main(void)
     TEST_RUN(test_k8s_yaml);
     TEST_RUN(test_html_tidy);
     TEST_RUN(test_mix);
+    TEST_RUN(test_cpu_limit_policy);
     return test_summary();
 }
