@@ -26,6 +26,8 @@ typedef struct stt_backend_status {
     long restarts; /* workers replaced after dying */
     int threads;   /* default pieces in flight per request */
     int ready;     /* 1 when decoders are loaded and there is room */
+    int broken;    /* 1 when the backend stopped by itself and will never decode
+                    * again (e.g. its model loader died): only a restart helps */
 } stt_backend_status;
 
 typedef struct stt_backend {

@@ -612,9 +612,18 @@ static enum MHD_Result first_call(req *r, struct MHD_Connection *c, const char *
     if (stopping)
         return reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "shutting_down", NULL, NULL,
                            "the server is shutting down");
-    /* Liveness probes must work without credentials. */
-    if (r->route == R_HEALTH && is_get)
+    /* Liveness probes must work without credentials. A backend that stopped by
+     * itself fails them, so that an orchestrator restarts the process. */
+    if (r->route == R_HEALTH && is_get) {
+        stt_backend_status st = {0};
+        if (s->p.backend.status) s->p.backend.status(s->p.backend.ctx, &st);
+        if (st.broken)
+            return reply_json(r, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                              json_pack("{s:s, s:s}", "status", "broken", "reason",
+                                        "the decoder pool stopped by itself; restart the process"),
+                              NULL);
         return reply_json(r, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"), NULL);
+    }
     if (!authorized(s, c))
         return reply_error(r, c, MHD_HTTP_UNAUTHORIZED, NULL, "invalid_api_key",
                            MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer",

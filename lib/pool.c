@@ -56,6 +56,7 @@ struct stt_pool {
     int capacity;
     long restarts;
     int stopping;
+    int broken; /* the dispatcher ended without being asked to */
     int wake_fd;
     char *rbuf; /* the dispatcher's receive buffer, STT_WORKER_MSG_MAX bytes */
     uint64_t next_job;
@@ -327,6 +328,7 @@ static void *dispatcher(void *arg)
     }
     /* Stopping (or the loader vanished): whoever waits gets an answer, and no
      * request is admitted any more. */
+    if (!p->stopping) p->broken = 1;
     p->stopping = 1;
     for (req *q = p->head; q; q = q->next_active) {
         fail_req(q, STT_ESHUTDOWN, "the service is stopping");
@@ -530,6 +532,7 @@ void stt_pool_status(stt_pool *p, stt_backend_status *out)
     out->restarts = p->restarts;
     out->threads = p->p.threads;
     out->ready = !p->stopping && out->workers > 0 && p->active < p->capacity;
+    out->broken = p->broken;
     pthread_mutex_unlock(&p->mu);
 }
 

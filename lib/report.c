@@ -1319,7 +1319,7 @@ int stt_report_write_k8s(const stt_report *r, const stt_report_params *p, FILE *
             "            httpGet: {path: /ready, port: http}\n            periodSeconds: 5\n"
             "            failureThreshold: 1\n"
             "          livenessProbe: # /health answers from the HTTP thread even when workers are "
-            "busy\n"
+            "busy; 503 once the decoder pool stopped by itself\n"
             "            httpGet: {path: /health, port: http}\n            periodSeconds: 10\n"
             "            timeoutSeconds: 5\n            failureThreshold: 3\n"
             "          startupProbe: # policy: up to 60 s (30 x 2 s) to load the model\n"

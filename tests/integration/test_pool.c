@@ -221,6 +221,52 @@ static void test_killed_worker_fails_only_its_request(void)
     test_real_speech_gives_the_spoken_words();
 }
 
+/* The pid of process pid's parent, from /proc; -1 when unreadable. */
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *close_paren = strrchr(buf, ')');
+    int ppid = -1;
+    char state;
+    if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) return -1;
+    return (pid_t)ppid;
+}
+
+/* Last: it breaks the pool. Without its model loader the pool can never
+ * replace a worker; it says so (broken), stops admitting, and answers at once. */
+static void test_loader_gone_marks_the_pool_broken(void)
+{
+    pid_t w[8];
+    REQUIRE(stt_pool_worker_pids(pool, w, 8) >= 1);
+    pid_t loader = parent_of(w[0]);
+    REQUIRE(loader > 1 && loader != getpid());
+    stt_backend_status st;
+    stt_pool_status(pool, &st);
+    CHECK(!st.broken);
+    kill(loader, SIGKILL);
+    for (int i = 0; i < 300; i++) {
+        stt_pool_status(pool, &st);
+        if (st.broken) break;
+        usleep(10000);
+    }
+    CHECK(st.broken);
+    CHECK(!st.ready);
+    stt_audio a;
+    REQUIRE(load_clip(0, &a) == 0);
+    int rc = 0;
+    stt_job_stats js;
+    char *text = transcribe_text(&a, 1, &rc, &js);
+    CHECK(text == NULL && rc < 0);
+    free(text);
+    stt_audio_free(&a);
+}
+
 int main(void)
 {
     stt_pool_params pp = stt_pool_default_params();
@@ -238,6 +284,7 @@ int main(void)
     TEST_RUN(test_timestamps_follow_the_file_timeline);
     TEST_RUN(test_silence_gives_an_empty_transcript);
     TEST_RUN(test_killed_worker_fails_only_its_request);
+    TEST_RUN(test_loader_gone_marks_the_pool_broken);
     stt_pool_free(pool);
     return test_summary();
 }

@@ -23,7 +23,7 @@ typedef struct fake {
     atomic_int block_ms; /* how long transcribe blocks */
     atomic_int entered;  /* transcribe calls started */
     atomic_int last_profile, last_threads;
-    atomic_int active, capacity, ready;
+    atomic_int active, capacity, ready, broken;
 } fake;
 
 static int fake_transcribe(void *ctx, const stt_audio *audio, int profile, int threads,
@@ -62,6 +62,7 @@ static void fake_status(void *ctx, stt_backend_status *st)
     st->restarts = 3;
     st->threads = 2;
     st->ready = f->ready;
+    st->broken = f->broken;
 }
 
 static fake F;
@@ -276,6 +277,14 @@ static void test_simple_routes(void)
     resp_free(&r);
     F.ready = 1;
 
+    /* A backend that stopped by itself fails liveness. */
+    F.broken = 1;
+    r = get("/health", NULL);
+    CHECK(r.status == 503);
+    CHECK(r.body && strstr(r.body, "\"status\":\"broken\""));
+    resp_free(&r);
+    F.broken = 0;
+
     r = get("/v1/models", NULL);
     CHECK(r.status == 200);
     CHECK(r.body && strstr(r.body, "\"object\":\"list\""));
@@ -307,7 +316,7 @@ static void test_simple_routes(void)
     for (char *p = log; (p = strstr(p, " id=")); p++)
         lines++;
     if (lines != 8) fprintf(stderr, "  log:\n%s", log);
-    CHECK(lines == 8);
+    CHECK(lines == 9);
     CHECK(strstr(log, "GET /nope status=404") != NULL);
     free(log);
 }
