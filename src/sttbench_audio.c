@@ -302,6 +302,16 @@ static void print_usage(FILE *f)
             SAMPLE_MS);
 }
 
+/* Says which option value is refused and why; returns -2, parse_args()'s
+ * "usage error, already explained". */
+static int bad_value(const char *opt, const char *v, const char *want)
+{
+    fprintf(stderr, "sttbench audio: bad value for --%s: '%s' (%s)\n", opt, v, want);
+    return -2;
+}
+
+/* Returns 0, 1 after --help, -1 for a usage error, -2 for a bad option value
+ * (already reported). */
 static int parse_args(int argc, char **argv, config *c, char *url_buf, size_t url_len)
 {
     static const struct option opts[] = {{"corpus", required_argument, 0, 'c'},
@@ -341,13 +351,18 @@ static int parse_args(int argc, char **argv, config *c, char *url_buf, size_t ur
             c->api = optarg;
             break;
         case 'm':
-            c->max_duration = atof(optarg);
+            if (bench_parse_double(optarg, &c->max_duration, 0) || !isfinite(c->max_duration))
+                return bad_value("max-duration", optarg, "seconds >= 0; 0: no limit");
             break;
         case 'p':
             snprintf(profiles_buf, sizeof profiles_buf, "%s", optarg);
             break;
         case 'r':
-            c->repeat = atoi(optarg);
+            if (bench_parse_int(optarg, 1, MAX_REPEAT, &c->repeat)) {
+                char want[48];
+                snprintf(want, sizeof want, "a count from 1 to %d", MAX_REPEAT);
+                return bad_value("repeat", optarg, want);
+            }
             break;
         case 'q':
             c->quick = 1;
@@ -355,20 +370,27 @@ static int parse_args(int argc, char **argv, config *c, char *url_buf, size_t ur
         case 'W':
             c->warmup = 0;
             break;
-        case 's':
-            c->server_pid = (pid_t)atoi(optarg);
+        case 's': {
+            int pid;
+            if (bench_parse_int(optarg, 1, INT_MAX, &pid))
+                return bad_value("server-pid", optarg, "a process id");
+            c->server_pid = (pid_t)pid;
             break;
+        }
         case 'S':
             c->spawn = 1;
             break;
         case 'P':
-            c->port = atoi(optarg);
+            if (bench_parse_int(optarg, 1, 65535, &c->port))
+                return bad_value("port", optarg, "a TCP port from 1 to 65535");
             break;
         case 'w':
-            c->workers = atoi(optarg);
+            if (bench_parse_int(optarg, 1, 4096, &c->workers))
+                return bad_value("workers", optarg, "a count from 1 to 4096");
             break;
         case 't':
-            c->threads = atoi(optarg);
+            if (bench_parse_int(optarg, 1, 4096, &c->threads))
+                return bad_value("threads", optarg, "a count from 1 to 4096");
             break;
         case 'o':
             c->out = optarg;
@@ -634,7 +656,7 @@ int bench_audio_main(int argc, char **argv)
     int pa = parse_args(argc, argv, &c, url_buf, sizeof url_buf);
     if (pa > 0) return 0;
     if (pa < 0) {
-        print_usage(stderr);
+        if (pa == -1) print_usage(stderr);
         return 2;
     }
     stt_corpus_entry *ent = NULL;

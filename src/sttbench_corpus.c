@@ -1,11 +1,13 @@
 /* sttbench corpus: builds the real-speech benchmark corpus (see lib/corpus.h). */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "corpus.h"
 #include "error.h"
 #include "sttbench.h"
+#include "sttbench_common.h"
 
 static void usage(FILE *f)
 {
@@ -23,6 +25,13 @@ static void usage(FILE *f)
             "  --testdata DIR     pocketsphinx-testdata (default %s)\n"
             "  --no-formats       skip the MP3/FLAC/OGG/44.1 kHz copies\n",
             stt_corpus_default_params().testdata_dir);
+}
+
+/* Says which option value is refused and why; returns the usage exit status. */
+static int bad_value(const char *opt, const char *v, const char *want)
+{
+    fprintf(stderr, "sttbench corpus: bad value for --%s: '%s' (%s)\n", opt, v, want);
+    return 2;
 }
 
 int bench_corpus_main(int argc, char **argv)
@@ -44,10 +53,12 @@ int bench_corpus_main(int argc, char **argv)
             out = optarg;
             break;
         case 'm':
-            p.max_duration_s = atof(optarg);
+            if (bench_parse_double(optarg, &p.max_duration_s, 0) || !isfinite(p.max_duration_s))
+                return bad_value("max-duration", optarg, "seconds >= 0; 0: all");
             break;
         case 'p':
-            p.pause_s = atof(optarg);
+            if (bench_parse_double(optarg, &p.pause_s, 0) || !isfinite(p.pause_s))
+                return bad_value("pause", optarg, "seconds >= 0");
             break;
         case 't':
             p.testdata_dir = optarg;

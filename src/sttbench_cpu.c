@@ -31,6 +31,7 @@
 
 #define MAXV 16
 #define MAXPTS 512
+#define MAXREPLICAS 64 /* replicas of one pod shape */
 #define DEFAULT_CMD "{bin}/sttd --port {port} --workers {workers} --threads {threads} --quiet"
 
 enum { ROLE_SHORT, ROLE_MEDIUM, ROLE_LONG, NROLES };
@@ -145,6 +146,16 @@ static void print_usage(FILE *f)
                "  --price-core-hour P   price of one core-hour for --compare (0.04)\n");
 }
 
+/* Says which option value is refused and why; returns -2, parse_args()'s
+ * "usage error, already explained". */
+static int bad_value(const char *opt, const char *v, const char *want)
+{
+    fprintf(stderr, "sttbench cpu: bad value for --%s: '%s' (%s)\n", opt, v, want);
+    return -2;
+}
+
+/* Returns 0, 1 after --help, -1 for a usage error, -2 for a bad option value
+ * (already reported). */
 static int parse_args(int argc, char **argv, config *c)
 {
     memset(c, 0, sizeof *c);
@@ -183,21 +194,23 @@ static int parse_args(int argc, char **argv, config *c)
             break;
         case 'c':
             c->ncores = parse_list(optarg, c->cores, MAXV);
-            if (c->ncores <= 0) return -1;
+            if (c->ncores <= 0) return bad_value("cores", optarg, "a list of counts >= 1");
+            for (int i = 0; i < c->ncores; i++)
+                if (c->cores[i] < 1) return bad_value("cores", optarg, "a list of counts >= 1");
             break;
         case 't':
             c->nthreads = parse_list(optarg, c->threads, MAXV);
-            if (c->nthreads <= 0) return -1;
+            if (c->nthreads <= 0) return bad_value("threads", optarg, "a list of counts");
             break;
         case 'w':
             c->nworkers = parse_list(optarg, c->workers, MAXV);
-            if (c->nworkers <= 0) return -1;
+            if (c->nworkers <= 0) return bad_value("workers", optarg, "a list of counts");
             break;
         case 'm':
             c->nmodes = 0;
             if (strstr(optarg, "cpuset")) c->modes[c->nmodes++] = STT_CPULIMIT_CPUSET;
             if (strstr(optarg, "quota")) c->modes[c->nmodes++] = STT_CPULIMIT_QUOTA;
-            if (!c->nmodes) return -1;
+            if (!c->nmodes) return bad_value("mode", optarg, "cpuset, quota or cpuset,quota");
             break;
         case 'C':
             c->corpus = optarg;
@@ -206,7 +219,8 @@ static int parse_args(int argc, char **argv, config *c)
             c->quick = 1;
             break;
         case 'd':
-            c->duration = atof(optarg);
+            if (bench_parse_double(optarg, &c->duration, 2) || !isfinite(c->duration))
+                return bad_value("duration", optarg, "seconds, at least 2");
             break;
         case 'o':
             c->out = optarg;
@@ -217,10 +231,12 @@ static int parse_args(int argc, char **argv, config *c)
             c->cmp_b = argv[optind++];
             break;
         case 'p':
-            c->price = atof(optarg);
+            if (bench_parse_double(optarg, &c->price, 0) || !isfinite(c->price))
+                return bad_value("price-core-hour", optarg, "a price >= 0");
             break;
         case 'r':
-            c->repeat = atoi(optarg);
+            if (bench_parse_int(optarg, 3, 1000, &c->repeat))
+                return bad_value("repeat", optarg, "a count from 3 to 1000");
             break;
         case 'S':
             c->shapes = 0;
@@ -235,11 +251,8 @@ static int parse_args(int argc, char **argv, config *c)
             return -1;
         }
     }
-    if (optind < argc || c->repeat < 3) return -1;
+    if (optind < argc) return -1;
     if (!isfinite(c->duration)) c->duration = c->quick ? 10 : 30;
-    if (c->duration < 2) return -1;
-    for (int i = 0; i < c->ncores; i++)
-        if (c->cores[i] < 1) return -1;
     if (!c->ncores) {
         cpu_set_t set;
         int usable = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
@@ -601,15 +614,21 @@ typedef struct shape {
     long long errors, peak_pss;
 } shape;
 
+/* Runs sh->replicas servers of sh->cores_each pinned CPUs behind haproxy and
+ * measures them under saturation; fills the rest of *sh. */
 static void run_shape(const config *c, shape *sh, const file *tfile)
 {
     char err[600] = "", path[PATH_MAX];
     int k = sh->replicas, each = sh->cores_each;
-    stt_cpulimit *lim[64] = {0};
-    stt_sut *srv[64] = {0};
-    stt_memsampler *ms[64] = {0};
+    stt_cpulimit *lim[MAXREPLICAS] = {0};
+    stt_sut *srv[MAXREPLICAS] = {0};
+    stt_memsampler *ms[MAXREPLICAS] = {0};
     pid_t hp = -1;
     sh->status = "failed";
+    if (k < 1 || k > MAXREPLICAS) {
+        snprintf(sh->reason, sizeof sh->reason, "%d replicas: at most %d", k, MAXREPLICAS);
+        return;
+    }
     for (int i = 0; i < k; i++) {
         stt_cpulimit_params lp = stt_cpulimit_default_params();
         lp.cpus = each;
@@ -624,9 +643,10 @@ static void run_shape(const config *c, shape *sh, const file *tfile)
         sp.log_path = path;
         if (!(srv[i] = stt_sut_start(&sp, err, sizeof err))) goto out;
         stt_cpulimit_evidence ev;
-        if (stt_cpulimit_verify(lim[i], stt_sut_pid(srv[i]), &ev, err, sizeof err) || !ev.ok) {
+        char verr[512] = "";
+        if (stt_cpulimit_verify(lim[i], stt_sut_pid(srv[i]), &ev, verr, sizeof verr) || !ev.ok) {
             sh->status = "refused";
-            snprintf(err, sizeof err, "replica %d: %s", i, ev.reason);
+            snprintf(err, sizeof err, "replica %d: %s", i, verr[0] ? verr : ev.reason);
             goto out;
         }
         ms[i] = stt_memsampler_start(stt_sut_pid(srv[i]), 100, NULL, 0);
@@ -678,8 +698,12 @@ static void run_shape(const config *c, shape *sh, const file *tfile)
     sh->p50 = t.p50;
     sh->p95 = t.p95;
     sh->errors = t.errors;
-    sh->status = "ok";
     err[0] = 0;
+    /* Throughput of a shape that failed its requests is not its capacity. */
+    if (t.errors > 0.01 * (double)(t.completed > 0 ? t.completed : 1))
+        snprintf(err, sizeof err, "%lld of %lld requests failed", t.errors, t.completed);
+    else
+        sh->status = "ok";
 out:
     if (hp > 0) {
         kill(hp, SIGTERM);
@@ -1340,7 +1364,7 @@ int bench_cpu_main(int argc, char **argv)
     int pa = parse_args(argc, argv, &c);
     if (pa > 0) return 0;
     if (pa < 0) {
-        print_usage(stderr);
+        if (pa == -1) print_usage(stderr);
         return 2;
     }
     if (c.cmp_a) return compare_main(&c);
@@ -1434,7 +1458,7 @@ int bench_cpu_main(int argc, char **argv)
         if (system("command -v haproxy >/dev/null 2>&1")) {
             fprintf(stderr, "sttbench cpu: haproxy not found: pod shapes skipped\n");
         } else {
-            for (int k = 1; k <= C && nsh < 8; k *= 2) {
+            for (int k = 1; k <= C && k <= MAXREPLICAS && nsh < 8; k *= 2) {
                 if (C % k) continue;
                 memset(&sh[nsh], 0, sizeof sh[nsh]);
                 sh[nsh].replicas = k;
