@@ -22,6 +22,7 @@ STT_PENDING(report)
 STT_PENDING(tests)
 STT_PENDING(service)
 STT_PENDING(plan)
+STT_PENDING(replicas)
 
 static const struct {
     const char *name;
@@ -36,6 +37,7 @@ static const struct {
     {"report", bench_report_main, "performance report and scaling strategy"},
     {"service", bench_service_main, "sttd against the raw engine: overhead, memory, threads"},
     {"plan", bench_plan_main, "pods of which shape for a given traffic (queueing model)"},
+    {"replicas", bench_replicas_main, "k replicas behind haproxy, measured against the model"},
     {"tests", bench_tests_main, "test report from a CTest run (used by run_all_tests.sh)"},
 };
 
