@@ -16,15 +16,16 @@
 #include "html.h"
 #include "queueing.h"
 
-enum { K_TESTS, K_AUDIO, K_LOAD, K_CPU, K_SERVICE, K_N };
-static const char *const kind_file[K_N] = {"test_results.json", "audio.json", "load.json",
-                                           "cpu.json", "service.json"};
+enum { K_TESTS, K_AUDIO, K_LOAD, K_CPU, K_SERVICE, K_REPLICAS, K_N };
+static const char *const kind_file[K_N] = {"test_results.json", "audio.json",   "load.json",
+                                           "cpu.json",          "service.json", "replicas.json"};
 static const char *const kind_cmd[K_N] = {
     "scripts/run_all_tests.sh",
     "scripts/benchmark_all_audio.sh (sttbench audio --corpus corpus --spawn --out results/audio)",
     "sttbench load --url URL --rate R1,R2,... --out results/load",
     "scripts/profile_cpu_scaling.sh (sttbench cpu)",
-    "scripts/benchmark_service.sh (sttbench service)"};
+    "scripts/benchmark_service.sh (sttbench service)",
+    "sttbench replicas --out results/replicas (as root; scripts/study.sh runs it)"};
 
 typedef struct src {
     char label[PATH_MAX]; /* cited name */
@@ -919,10 +920,10 @@ static void sec_validation(doc *d, const stt_report *r, const stt_report_params 
     if (c < 1) c = 1;
     para(d,
          "Model: M/G/c with c = %d workers (sttd's default: one per core, %s), service time "
-         "%s for the %s s file; Poisson arrivals for open-loop steps. Closed-loop steps use "
-         "C requests always in flight: p95 = S + max(0, C - c) S / c. Target: within 20%%.",
+         "%s for %s (%.4g s of audio); Poisson arrivals for open-loop steps. Closed-loop steps "
+         "use C requests always in flight: p95 = S + max(0, C - c) S / c. Target: within 20%%.",
          c, cite(d, ld, "", "machine.cores"),
-         derived(d, s, "s", "audio.json fit intercept + slope x duration"), file);
+         derived(d, s, "s", "audio.json fit intercept + slope x duration"), file, dur);
     trow(d, 1, "step|offered|measured p95|model p95|error");
     json_t *steps = json_object_get(ld->j, "steps");
     int within = 0, total = 0;
@@ -1046,6 +1047,67 @@ static void sec_service(doc *d, const stt_report *r)
     reproduce(d, K_SERVICE, sv);
 }
 
+/* Horizontal scaling measured: replicas as separate hosts behind haproxy,
+ * against the queueing model (replicas.json from `sttbench replicas`). */
+static void sec_replicas(doc *d, const stt_report *r)
+{
+    const src *rp = primary(r, K_REPLICAS);
+    h(d, 2, "Horizontal scaling measured: replicas behind a load balancer");
+    if (!rp) return missing(d, K_REPLICAS);
+    const char *skipped = json_string_value(json_object_get(rp->j, "skipped"));
+    if (skipped) {
+        para(d, "Not measured on this machine: %s (%s: skipped).", skipped, rp->label);
+        return reproduce(d, K_REPLICAS, rp);
+    }
+    para(d,
+         "Each replica is sttd in its own network namespace on %s CPU(s) of its own, %s "
+         "worker(s), profile %s; haproxy (leastconn, at most one request per worker in each "
+         "replica, so that it holds one queue) spreads open-loop Poisson arrivals at %s of the "
+         "replicas' capacity; service time measured on one idle replica: mean %s. The "
+         "prediction is the planner's M/G/c model with c = replicas x workers.",
+         cite(d, rp, "", "config.cores_per_replica"), cite(d, rp, "", "config.workers"),
+         jstr_at(rp, "config.profile") ? jstr_at(rp, "config.profile") : "?",
+         cite(d, rp, "", "config.load"), cite(d, rp, "s", "service_time.mean_s"));
+    trow(d, 1,
+         "replicas|offered req/s|achieved req/s|p50|p95 measured|p95 predicted|model "
+         "error|simulated "
+         "p95 band of a run this long");
+    json_t *pts = json_object_get(rp->j, "points");
+    int within = 0, inband = 0, n = (int)json_array_size(pts);
+    for (int i = 0; i < n; i++) {
+        json_t *pt = json_array_get(pts, (size_t)i);
+        within += json_is_true(json_object_get(pt, "within_20pct"));
+        inband += json_is_true(jpath(pt, "simulated.within_band"));
+        trow(d, 0, "%s|%s|%s|%s|%s|%s|%s|%s to %s", cite(d, rp, "", "points[%d].replicas", i),
+             cite(d, rp, "", "points[%d].offered_rps", i),
+             cite(d, rp, "", "points[%d].achieved_rps", i),
+             cite(d, rp, "s", "points[%d].latency_s.p50", i),
+             cite(d, rp, "s", "points[%d].latency_s.p95", i),
+             cite(d, rp, "s", "points[%d].predicted.p95_s", i),
+             cite(d, rp, "%", "points[%d].p95_error_pct", i),
+             cite(d, rp, "s", "points[%d].simulated.p95_band_s[0]", i),
+             cite(d, rp, "s", "points[%d].simulated.p95_band_s[1]", i));
+    }
+    para(d,
+         "%d of %d point(s) within 20%% of the model's p95; %d of %d inside the band where 90%% "
+         "of simulated runs of the same length fall.",
+         within, n, inband, n);
+    if (n >= 2)
+        para(d,
+             "At the same utilisation, the model expects p95 to go from %s with %s replica(s) "
+             "to %s with %s: one queue in front of more servers waits less, so at a given load "
+             "per core more replicas mean shorter tails. Measured: %s and %s.",
+             cite(d, rp, "s", "points[0].predicted.p95_s"), cite(d, rp, "", "points[0].replicas"),
+             cite(d, rp, "s", "points[%d].predicted.p95_s", n - 1),
+             cite(d, rp, "", "points[%d].replicas", n - 1),
+             cite(d, rp, "s", "points[0].latency_s.p95"),
+             cite(d, rp, "s", "points[%d].latency_s.p95", n - 1));
+    para(d, "On a machine with as many cores as replicas the load generator and haproxy share "
+            "the replicas' cores; the band, not the 20%% line, says whether a short run agrees "
+            "with the model.");
+    reproduce(d, K_REPLICAS, rp);
+}
+
 static void sec_machines(doc *d, const stt_report *r)
 {
     h(d, 2, "Machines measured");
@@ -1078,6 +1140,7 @@ static void report_body(doc *d, const stt_report *r)
     sec_audio(d, r);
     sec_load(d, r, d->p);
     sec_validation(d, r, d->p);
+    sec_replicas(d, r);
     sec_service(d, r);
     sec_machines(d, r);
     close_blocks(d);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The study: answers the seed's three questions on this machine.
 #   quick (default, under 10 minutes on 2 cores): the test suite, a short audio
-#   benchmark, a load sweep, a quick CPU profile, then the report.
+#   benchmark, a load sweep, 1 and 2 replicas behind haproxy against the queueing
+#   model (as root), a quick CPU profile, then the report.
 #   --full: the comprehensive study (every corpus file up to 10 minutes with all
 #   profiles, longer load steps, the full CPU grid; one to two hours).
 # Results go to OUT (default results/study), the report to OUT/report/.
@@ -29,18 +30,18 @@ mkdir -p "$out"
 [[ -f corpus/manifest.json ]] || build/sttbench corpus --out corpus
 
 if [[ $skip_tests -eq 0 ]]; then
-  step "1/4 the test suite (report: $out/tests/test_report.html)"
+  step "1/5 the test suite (report: $out/tests/test_report.html)"
   scripts/run_all_tests.sh --out "$out/tests" | tail -n 12 || echo "study: some tests failed (see the report)"
 fi
 
-step "2/4 audio benchmark: time, memory and WER against length"
+step "2/5 audio benchmark: time, memory and WER against length"
 if [[ $full -eq 1 ]]; then
   build/sttbench audio --corpus corpus --spawn --max-duration 600 --out "$out/audio"
 else
   build/sttbench audio --corpus corpus --spawn --quick --out "$out/audio"
 fi
 
-step "3/4 load sweep: throughput, latency, the knee"
+step "3/5 load sweep: throughput, latency, the knee"
 source scripts/sttd_start.sh
 sttd_start build
 if [[ $full -eq 1 ]]; then
@@ -52,7 +53,14 @@ else
 fi
 sttd_stop
 
-step "4/4 CPU profile: cores, threads, quota against pinning, pod shapes"
+step "4/5 replicas as separate hosts behind haproxy, against the queueing model"
+if [[ $full -eq 1 ]]; then
+  build/sttbench replicas --requests 400 --out "$out/replicas"
+else
+  build/sttbench replicas --requests 100 --out "$out/replicas"
+fi
+
+step "5/5 CPU profile: cores, threads, quota against pinning, pod shapes"
 if [[ $full -eq 1 ]]; then
   build/sttbench cpu --corpus corpus --out "$out/cpu"
 else

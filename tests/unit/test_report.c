@@ -113,7 +113,7 @@ static void test_markdown_numbers_match_json(void)
     stt_report *r = NULL;
     char err[256];
     REQUIRE(stt_report_load(dirs, 1, &r, err, sizeof err) == 0);
-    CHECK(stt_report_found(r) == 5);
+    CHECK(stt_report_found(r) == 6);
     stt_report_params p = stt_report_default_params();
     char *md = render(r, &p, 0), *st = render(r, &p, 2);
     REQUIRE(md && st);
@@ -126,6 +126,9 @@ static void test_markdown_numbers_match_json(void)
     CHECK(strstr(md, "many cores"));
     CHECK(strstr(md, "How to reproduce"));
     CHECK(strstr(md, "Queueing model against measured load"));
+    CHECK(strstr(md, "Horizontal scaling measured") &&
+          strstr(md, "(replicas/replicas.json: points[1].predicted.p95_s)") &&
+          strstr(md, "1 of 2 point(s) within 20%"));
     CHECK(strstr(st, "Decision matrix") && strstr(st, "sttd_queue_depth"));
     free(md);
     free(st);
@@ -330,6 +333,31 @@ static int decide_with_quota(double tput_ratio, double lat_ratio, stt_report_dec
     return 0;
 }
 
+/* A replicas.json that says it was skipped is reported as not measured, with the reason. */
+static void test_replicas_skipped(void)
+{
+    char sub[512], path[600];
+    snprintf(sub, sizeof sub, "%s/skipped/replicas", test_tmpdir());
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", sub);
+    REQUIRE(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/replicas.json", sub);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fputs("{\"tool\": \"sttbench replicas\", \"skipped\": \"needs root\"}\n", f);
+    fclose(f);
+    *strrchr(sub, '/') = 0;
+    const char *dirs[] = {sub};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    char *md = render(r, &p, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "Not measured on this machine: needs root"));
+    free(md);
+    stt_report_free(r);
+}
+
 static void test_cpu_limit_policy(void)
 {
     stt_report_decision d;
@@ -354,5 +382,6 @@ int main(void)
     TEST_RUN(test_html_tidy);
     TEST_RUN(test_mix);
     TEST_RUN(test_cpu_limit_policy);
+    TEST_RUN(test_replicas_skipped);
     return test_summary();
 }
