@@ -83,9 +83,9 @@ void stt_sysinfo_get(stt_sysinfo *out, const char *source_dir)
     }
 }
 
-/* Parent pid from /proc/PID/stat; the command name may hold spaces and
- * parentheses, so parse after the last ')'. */
-static pid_t parent_of(pid_t pid)
+/* The command name in /proc/PID/stat may hold spaces and parentheses, so the
+ * fields are parsed after the last ')'. */
+pid_t stt_proc_parent(pid_t pid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -135,7 +135,7 @@ static int mem_of(pid_t pid, long long *rss, long long *pss)
 int stt_mem_tree(pid_t pid, stt_memusage *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (pid <= 0 || parent_of(pid) < 0)
+    if (pid <= 0 || stt_proc_parent(pid) < 0)
         return stt_seterr(err, errlen, STT_ENOTFOUND, "no process %d", (int)pid);
     /* One pass over /proc gives every (pid, ppid); the tree is then closed
      * under "parent is in the tree" (pids are listed in no useful order). */
@@ -152,7 +152,7 @@ int stt_mem_tree(pid_t pid, stt_memusage *out, char *err, size_t errlen)
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!isdigit((unsigned char)de->d_name[0])) continue;
-        pid_t p = (pid_t)atoi(de->d_name), pp = parent_of(p);
+        pid_t p = (pid_t)atoi(de->d_name), pp = stt_proc_parent(p);
         if (pp < 0) continue;
         if (n == cap) {
             cap *= 2;

@@ -39,6 +39,9 @@ typedef struct stt_memusage {
  * pid does not exist. */
 int stt_mem_tree(pid_t pid, stt_memusage *out, char *err, size_t errlen);
 
+/* The parent of process pid (from /proc), or -1 when pid does not exist. */
+pid_t stt_proc_parent(pid_t pid);
+
 /* The descendants of pid that have no children of their own, up to max, into
  * out (for sttd: its decoder workers; the process that forks them is left
  * out). Returns how many; 0 when pid does not exist. */

@@ -12,6 +12,7 @@
 #include "corpus.h"
 #include "error.h"
 #include "pool.h"
+#include "sysinfo.h"
 #include "testlib.h"
 #include "wer.h"
 
@@ -221,30 +222,13 @@ static void test_killed_worker_fails_only_its_request(void)
     test_real_speech_gives_the_spoken_words();
 }
 
-/* The pid of process pid's parent, from /proc; -1 when unreadable. */
-static pid_t parent_of(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *close_paren = strrchr(buf, ')');
-    int ppid = -1;
-    char state;
-    if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2) return -1;
-    return (pid_t)ppid;
-}
-
 /* Last: it breaks the pool. Without its model loader the pool can never
  * replace a worker; it says so (broken), stops admitting, and answers at once. */
 static void test_loader_gone_marks_the_pool_broken(void)
 {
     pid_t w[8];
     REQUIRE(stt_pool_worker_pids(pool, w, 8) >= 1);
-    pid_t loader = parent_of(w[0]);
+    pid_t loader = stt_proc_parent(w[0]);
     REQUIRE(loader > 1 && loader != getpid());
     stt_backend_status st;
     stt_pool_status(pool, &st);

@@ -35,6 +35,8 @@ static void test_self_and_missing(void)
     CHECK(u.pss > 0 && u.pss <= u.rss);
     /* pid_max is at most 2^22, so this pid never exists. */
     CHECK(stt_mem_tree(1 << 23, &u, err, sizeof err) == STT_ENOTFOUND);
+    CHECK(stt_proc_parent(getpid()) == getppid());
+    CHECK(stt_proc_parent(1 << 23) == -1);
 }
 
 /* Children that touch memory are counted in their parent's tree. */
@@ -52,7 +54,8 @@ static void test_descendants(void)
         if (kids[i] == 0) {
             /* volatile: an optimiser may drop writes to memory nobody reads */
             volatile char *p = malloc(EACH);
-            for (size_t k = 0; p && k < EACH; k += 4096) p[k] = 1;
+            for (size_t k = 0; p && k < EACH; k += 4096)
+                p[k] = 1;
             if (write(ready[1], "x", 1) != 1) _exit(1);
             pause();
             _exit(0);
