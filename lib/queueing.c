@@ -1,7 +1,13 @@
-/* queueing: Erlang C and the Allen-Cunneen M/G/c approximation. */
+/* queueing: Erlang C, the Allen-Cunneen M/G/c approximation and the
+ * simulated FCFS queue. */
 #include "queueing.h"
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "error.h"
 
@@ -42,6 +48,32 @@ stt_mgc_params stt_mgc_default_params(void)
     return p;
 }
 
+/* Checks p's service times and weights: *wsum = the weights' sum, *m1 and *m2
+ * the weighted first two moments, *smax the largest service time. Returns 0 or
+ * STT_EINVAL. */
+static int service_moments(const stt_mgc_params *p, double *wsum, double *m1, double *m2,
+                           double *smax, char *err, size_t errlen)
+{
+    double ws = 0, s1 = 0, s2 = 0, mx = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        double w = p->weight ? p->weight[i] : 1.0;
+        double s = p->service_s[i];
+        if (!(w >= 0) || !(s >= 0) || !isfinite(s))
+            return stt_seterr(err, errlen, STT_EINVAL, "bad service time or weight at %zu", i);
+        ws += w;
+        s1 += w * s;
+        s2 += w * s * s;
+        if (s > mx) mx = s;
+    }
+    if (!(ws > 0) || !(s1 > 0))
+        return stt_seterr(err, errlen, STT_EINVAL, "service times must have a positive mean");
+    *wsum = ws;
+    *m1 = s1 / ws;
+    *m2 = s2 / ws;
+    *smax = mx;
+    return 0;
+}
+
 /* P(T > t) of the response time: the service-time mixture convolved with the
  * wait's atom at zero and exponential tail. */
 static double tail(const stt_mgc_params *p, const stt_mgc_result *r, double wsum, double t)
@@ -62,21 +94,9 @@ int stt_mgc_eval(const stt_mgc_params *p, stt_mgc_result *r, char *err, size_t e
     if (!p || !r || p->servers < 1 || !(p->lambda >= 0) || !p->service_s || p->n == 0 ||
         !(p->quantile > 0 && p->quantile < 1) || !(p->ca2 >= 0))
         return stt_seterr(err, errlen, STT_EINVAL, "bad queueing parameters");
-    double wsum = 0, m1 = 0, m2 = 0, smax = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        double w = p->weight ? p->weight[i] : 1.0;
-        double s = p->service_s[i];
-        if (!(w >= 0) || !(s >= 0) || !isfinite(s))
-            return stt_seterr(err, errlen, STT_EINVAL, "bad service time or weight at %zu", i);
-        wsum += w;
-        m1 += w * s;
-        m2 += w * s * s;
-        if (s > smax) smax = s;
-    }
-    if (!(wsum > 0) || !(m1 > 0))
-        return stt_seterr(err, errlen, STT_EINVAL, "service times must have a positive mean");
-    m1 /= wsum;
-    m2 /= wsum;
+    double wsum, m1, m2, smax;
+    int rc = service_moments(p, &wsum, &m1, &m2, &smax, err, errlen);
+    if (rc) return rc;
     *r = (stt_mgc_result){0};
     r->mean_s = m1;
     r->cs2 = fmax(0.0, m2 / (m1 * m1) - 1.0);
@@ -128,4 +148,72 @@ int stt_mgc_max_rate(const stt_mgc_params *p, double slo_s, double *rate, char *
     }
     *rate = lo;
     return 0;
+}
+
+/* The p->quantile of the response times of one simulated run (see
+ * stt_mgc_simulate). pick draws a service-time index by weight, or is NULL for
+ * equal weights. lat holds n, free_at p->servers (scratch). */
+static double sim_run(gsl_rng *rng, const stt_mgc_params *p, const gsl_ran_discrete_t *pick,
+                      double warmup_s, int n, double *lat, double *free_at)
+{
+    int c = p->servers;
+    for (int j = 0; j < c; j++)
+        free_at[j] = 0;
+    double t = 0;
+    for (int k = 0; k < n;) {
+        t += gsl_ran_exponential(rng, 1.0 / p->lambda);
+        int j = 0;
+        for (int i = 1; i < c; i++)
+            if (free_at[i] < free_at[j]) j = i;
+        double start = t > free_at[j] ? t : free_at[j];
+        size_t which =
+            pick ? gsl_ran_discrete(rng, pick) : gsl_rng_uniform_int(rng, (unsigned long)p->n);
+        free_at[j] = start + p->service_s[which];
+        if (t >= warmup_s) lat[k++] = free_at[j] - t;
+    }
+    gsl_sort(lat, 1, (size_t)n);
+    return lat[(size_t)ceil(p->quantile * n) - 1];
+}
+
+int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int runs,
+                     unsigned long seed, stt_mgc_sim *out, char *err, size_t errlen)
+{
+    if (!p || !out || requests < 1 || runs < 1 || !(warmup_s >= 0) || !isfinite(warmup_s) ||
+        p->servers < 1 || !(p->lambda > 0) || !isfinite(p->lambda) || !p->service_s || p->n == 0 ||
+        !(p->quantile > 0 && p->quantile < 1))
+        return stt_seterr(err, errlen, STT_EINVAL, "bad simulation parameters");
+    if (p->ca2 != 1.0)
+        return stt_seterr(err, errlen, STT_EINVAL, "the simulation has Poisson arrivals (ca2 1)");
+    /* gsl_rng_uniform_int draws below the generator's range (mt19937: 2^32). */
+    if ((unsigned long long)p->n > 0xffffffffULL)
+        return stt_seterr(err, errlen, STT_EINVAL, "too many service times");
+    double wsum, m1, m2, smax;
+    int rc = service_moments(p, &wsum, &m1, &m2, &smax, err, errlen);
+    if (rc) return rc;
+
+    int nmax = requests > STT_MGC_SIM_STEADY ? requests : STT_MGC_SIM_STEADY;
+    double *lat = malloc((size_t)nmax * sizeof *lat);
+    double *q = malloc((size_t)runs * sizeof *q);
+    double *free_at = malloc((size_t)p->servers * sizeof *free_at);
+    gsl_rng *rng = lat && q && free_at ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
+    /* Equal weights need no table: gsl_rng_uniform_int draws the index. */
+    gsl_ran_discrete_t *pick = rng && p->weight ? gsl_ran_discrete_preproc(p->n, p->weight) : NULL;
+    rc = STT_ENOMEM;
+    if (rng && (pick || !p->weight)) {
+        gsl_rng_set(rng, seed);
+        for (int r = 0; r < runs; r++)
+            q[r] = sim_run(rng, p, pick, warmup_s, requests, lat, free_at);
+        gsl_sort(q, 1, (size_t)runs);
+        out->lo = gsl_stats_quantile_from_sorted_data(q, 1, (size_t)runs, 0.05);
+        out->mid = gsl_stats_quantile_from_sorted_data(q, 1, (size_t)runs, 0.50);
+        out->hi = gsl_stats_quantile_from_sorted_data(q, 1, (size_t)runs, 0.95);
+        out->steady = sim_run(rng, p, pick, 1000.0 / p->lambda, STT_MGC_SIM_STEADY, lat, free_at);
+        rc = 0;
+    }
+    if (pick) gsl_ran_discrete_free(pick);
+    gsl_rng_free(rng);
+    free(free_at);
+    free(q);
+    free(lat);
+    return rc ? stt_seterr(err, errlen, rc, "out of memory") : 0;
 }

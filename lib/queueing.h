@@ -12,8 +12,12 @@
  *   the request's own service time; the quantile of wait + service is found by
  *   bisection on the mixture's tail.
  *
- * Pure functions, no I/O, thread-safe. Written by hand: GSL has no queueing
- * formulas and no Debian-packaged C library offers them.
+ * - Simulation: the exact first-come first-served queue the formulas
+ *   approximate, run by Monte Carlo (GSL's generators), for what a finite run
+ *   of it shows and for its long-run quantile.
+ *
+ * Pure functions, no I/O, thread-safe. The formulas are written by hand: GSL
+ * has no queueing formulas and no Debian-packaged C library offers them.
  */
 #ifndef STT_QUEUEING_H
 #define STT_QUEUEING_H
@@ -63,5 +67,35 @@ int stt_mgc_eval(const stt_mgc_params *p, stt_mgc_result *r, char *err, size_t e
  * quantile stays <= slo_s; p->lambda is ignored. Writes 0 when even an idle
  * server misses the objective. Returns 0 or STT_EINVAL. */
 int stt_mgc_max_rate(const stt_mgc_params *p, double slo_s, double *rate, char *err, size_t errlen);
+
+/* The simulated queue's response-time quantile (params.quantile): over runs
+ * as long as a measurement (lo, mid, hi: the 5th, 50th and 95th percentiles of
+ * the runs' quantiles, so 90% of runs fall in [lo, hi]) and over one long run
+ * (steady). In seconds. */
+typedef struct stt_mgc_sim {
+    double lo, mid, hi;
+    double steady;
+} stt_mgc_sim;
+
+/* Counted requests of the long run behind stt_mgc_sim.steady. */
+#define STT_MGC_SIM_STEADY 200000
+
+/* Simulates the FCFS queue of p: p->servers servers, Poisson arrivals at
+ * p->lambda (p->ca2 must be 1), each request's service time drawn from
+ * p->service_s with p->weight (uniformly when NULL), a request served by the
+ * server that frees up first. Each of `runs` runs starts empty at time 0,
+ * serves but does not count the arrivals before warmup_s, counts the next
+ * `requests` and yields the nearest-rank p->quantile of their response times
+ * (wait + service); out->lo/mid/hi summarise those. Then, from the same random
+ * stream, one run of STT_MGC_SIM_STEADY counted requests after a warm-up of
+ * 1000 mean inter-arrival times gives out->steady (when rho >= 1 the queue has
+ * no steady state: it grows through that run, and steady is only its value).
+ * The same arguments and seed give the same result.
+ * Returns 0, STT_EINVAL (with detail) on bad arguments (requests or runs < 1,
+ * warmup_s < 0, lambda <= 0, bad params as for stt_mgc_eval), or STT_ENOMEM.
+ * Work: about (runs x requests + STT_MGC_SIM_STEADY) x servers steps.
+ * Thread-safe: its generator and scratch are its own. */
+int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int runs,
+                     unsigned long seed, stt_mgc_sim *out, char *err, size_t errlen);
 
 #endif

@@ -1,24 +1,18 @@
 /* sttbench replicas: horizontal scaling measured for real and set beside the
  * capacity planner's M/G/c prediction. Each replica is sttd in its own network
  * namespace ("host") on its own CPUs; haproxy on the host spreads an open-loop
- * Poisson load over them. See docs/REPLICAS.md. */
+ * Poisson load over them. See docs/REPLICAS.md. This file holds the options,
+ * the measurement, the prediction and the output; the hosts and their teardown
+ * are sttbench_replicas_hosts.c, the simulated queue stt_mgc_simulate(). */
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <gsl/gsl_randist.h>
-#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
-#include <ifaddrs.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <sndfile.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -27,7 +21,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,19 +32,15 @@
 #include "server.h"
 #include "sttbench.h"
 #include "sttbench_common.h"
+#include "sttbench_replicas_hosts.h"
 #include "sysinfo.h"
 
-#define MAXR 16        /* replica counts in one run, and replicas at most */
-#define MAXCPU 1024    /* CPUs this process may use, at most */
-#define SVC_WARMUP 2   /* requests per replica before any measurement */
-#define SVC_SAMPLES 15 /* sequential service-time samples on replica 0 */
-#define STTD_PORT 8080 /* every replica listens on its own address, same port */
-#define NET_A 10       /* replica links: 10.213.X.(4i)/30, X chosen free */
-#define NET_B 213
-#define REQ_TIMEOUT_S 120
-#define SEED 20240601ULL  /* default --seed */
-#define SIM_RUNS 2000     /* simulated runs per point for the sampling band */
-#define SIM_STEADY 200000 /* requests of the long simulated run */
+#define MAXR HOSTS_MAX   /* replica counts in one run, and replicas at most */
+#define MAXCPU 1024      /* CPUs this process may use, at most */
+#define SVC_WARMUP 2     /* requests per replica before any measurement */
+#define SVC_SAMPLES 15   /* sequential service-time samples on replica 0 */
+#define SEED 20240601ULL /* default --seed */
+#define SIM_RUNS 2000    /* simulated runs per point for the sampling band */
 
 typedef struct config {
     int replicas[MAXR], nreplicas, kmax;
@@ -82,20 +71,6 @@ typedef struct point {
      * this run's processes, everything else, stolen by the hypervisor. */
     double busy_cpus, own_cpus, other_cpus, steal_cpus;
 } point;
-
-/* ---- what this run created, so that every exit path can remove it ----
- *
- * Names are registered before the thing is created and pids right after fork()
- * under the same lock, so a signal arriving at any moment finds everything. The
- * lock is held only for short operations (running `ip`, stopping a process). */
-static struct {
-    pthread_mutex_t mu;
-    char tmpdir[PATH_MAX];
-    int nnet;
-    char ns[MAXR][32], veth[MAXR][16];
-    pid_t sttd[MAXR]; /* process-group leaders, 0 for none */
-    pid_t haproxy;
-} reg = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static int tty;
 
@@ -179,188 +154,7 @@ static int parse_list(const char *s, int *out, int max)
     return n;
 }
 
-/* ---- child processes ---- */
-
-/* In a child after fork(): async-signal-safe only. The parent blocks the
- * signals it waits for; its children must not inherit that. */
-static void child_common(int outfd)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (outfd >= 0) {
-        dup2(outfd, 1);
-        dup2(outfd, 2);
-        close(outfd);
-    }
-}
-
-/* Runs argv (argv[0] looked up in PATH) and waits. Its stdout and stderr are
- * collected into out (may be NULL). Returns the exit status, or -1 when it
- * could not run. */
-static int run_cmd(char *const argv[], char *out, size_t outlen)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC)) return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_common(fds[1]);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    size_t n = 0;
-    char buf[512];
-    ssize_t r;
-    while ((r = read(fds[0], buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
-        for (ssize_t i = 0; out && i < r && n + 1 < outlen; i++)
-            out[n++] = buf[i];
-    }
-    close(fds[0]);
-    if (out && outlen) {
-        while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
-            n--;
-        out[n] = 0;
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* `ip ARGS...` (NULL-terminated). Returns 0, or -1 with "ip ARGS: output" in err. */
-static int ip(char *err, size_t errlen, ...)
-{
-    char *argv[16] = {"ip"};
-    int n = 1;
-    va_list ap;
-    va_start(ap, errlen);
-    for (char *a; n < 15 && (a = va_arg(ap, char *));)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char out[512] = "";
-    int rc = run_cmd(argv, out, sizeof out);
-    if (rc == 0) return 0;
-    if (err) {
-        size_t k = (size_t)snprintf(err, errlen, "ip");
-        for (int i = 1; i < n && k < errlen; i++)
-            k += (size_t)snprintf(err + k, errlen - k, " %s", argv[i]);
-        if (k < errlen) snprintf(err + k, errlen - k, ": %s", out[0] ? out : "failed");
-    }
-    return -1;
-}
-
-/* SIGTERM to pid, up to grace_s for it to exit, then SIGKILL to its process
- * group (sttd's decoder workers are in it). Reaps pid. */
-static void stop_group(pid_t pid, double grace_s)
-{
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    int gone = 0;
-    for (double t0 = bench_now_s(); !gone && bench_now_s() - t0 < grace_s;) {
-        pid_t w = waitpid(pid, NULL, WNOHANG);
-        gone = w == pid || (w < 0 && errno == ECHILD);
-        if (!gone) usleep(20 * 1000);
-    }
-    kill(-pid, SIGKILL);
-    if (!gone) waitpid(pid, NULL, 0);
-}
-
-/* Removes everything registered; idempotent. Called with reg.mu held. */
-static void teardown_locked(double grace_s)
-{
-    if (reg.haproxy > 0) stop_group(reg.haproxy, grace_s);
-    reg.haproxy = 0;
-    for (int i = 0; i < MAXR; i++) {
-        if (reg.sttd[i] > 0) stop_group(reg.sttd[i], grace_s);
-        reg.sttd[i] = 0;
-    }
-    for (int i = reg.nnet - 1; i >= 0; i--) {
-        /* Anything still inside the namespace (a server mid-start) goes first:
-         * deleting a namespace does not end its processes. */
-        char pids[4096] = "";
-        char *argv[] = {"ip", "netns", "pids", reg.ns[i], NULL};
-        if (run_cmd(argv, pids, sizeof pids) == 0)
-            for (char *p = pids, *end; *p; p = end) {
-                long v = strtol(p, &end, 10);
-                if (end == p) break;
-                if (v > 1) kill((pid_t)v, SIGKILL);
-            }
-        /* Deleting one end of a veth pair deletes both. */
-        ip(NULL, 0, "link", "del", reg.veth[i], (char *)NULL);
-        ip(NULL, 0, "netns", "del", reg.ns[i], (char *)NULL);
-    }
-    reg.nnet = 0;
-    if (reg.tmpdir[0]) {
-        DIR *d = opendir(reg.tmpdir);
-        struct dirent *e;
-        char path[PATH_MAX + 260];
-        while (d && (e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", reg.tmpdir, e->d_name);
-                unlink(path);
-            }
-        if (d) closedir(d);
-        rmdir(reg.tmpdir);
-        reg.tmpdir[0] = 0;
-    }
-}
-
-static void teardown(double grace_s)
-{
-    pthread_mutex_lock(&reg.mu);
-    teardown_locked(grace_s);
-    pthread_mutex_unlock(&reg.mu);
-}
-
-/* Takes SIGINT/SIGTERM/SIGHUP for the whole process (every other thread has
- * them blocked), removes what the run created and exits; SIGUSR1 ends it
- * quietly at the end of a normal run. */
-static void *signal_thread(void *arg)
-{
-    const sigset_t *set = arg;
-    int sig = 0;
-    while (sigwait(set, &sig) != 0)
-        ;
-    if (sig == SIGUSR1) return NULL;
-    fprintf(stderr,
-            "\nsttbench replicas: %s: removing the namespaces, links and processes of "
-            "this run\n",
-            strsignal(sig));
-    teardown(2.0);
-    _exit(128 + sig);
-}
-
 /* ---- HTTP ---- */
-
-static size_t discard(char *p, size_t s, size_t n, void *a)
-{
-    (void)p, (void)a;
-    return s * n;
-}
-
-/* Status of GET url, or -1 on a transport failure. */
-static long http_get(const char *url, double timeout_s)
-{
-    CURL *c = curl_easy_init();
-    if (!c) return -1;
-    long status = -1;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    return status;
-}
 
 /* One transcription request; *secs = its wall time. Returns 0 when it got 200
  * with a transcript, else -1 with the reason in err. */
@@ -388,7 +182,7 @@ static int post_once(const char *url, const stt_load_body *b, const char *profil
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)REQ_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)HOSTS_REQ_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_buf_append);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
@@ -447,28 +241,6 @@ static int in_path(const char *prog)
     return 0;
 }
 
-/* The third octet X of a 10.213.X.0/24 that no interface here uses; -1 if none. */
-static int free_subnet(void)
-{
-    struct ifaddrs *ifs = NULL;
-    if (getifaddrs(&ifs)) return (int)(getpid() % 250);
-    int start = (int)(getpid() % 250);
-    for (int t = 0; t < 250; t++) {
-        int x = (start + t) % 250, used = 0;
-        for (struct ifaddrs *a = ifs; a && !used; a = a->ifa_next) {
-            if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-            uint32_t v = ntohl(((struct sockaddr_in *)(void *)a->ifa_addr)->sin_addr.s_addr);
-            used = (v >> 8) == ((uint32_t)NET_A << 16 | (uint32_t)NET_B << 8 | (uint32_t)x);
-        }
-        if (!used) {
-            freeifaddrs(ifs);
-            return x;
-        }
-    }
-    freeifaddrs(ifs);
-    return -1;
-}
-
 static json_t *machine_json(void)
 {
     stt_sysinfo si;
@@ -482,7 +254,7 @@ static json_t *git_commit(void)
 {
     char buf[64] = "";
     char *argv[] = {"git", "rev-parse", "--short", "HEAD", NULL};
-    if (run_cmd(argv, buf, sizeof buf) != 0) return json_null();
+    if (hosts_run_cmd(argv, buf, sizeof buf) != 0) return json_null();
     return buf[0] ? json_string(buf) : json_null();
 }
 
@@ -491,7 +263,7 @@ static json_t *haproxy_version(void)
 {
     char buf[512] = "";
     char *argv[] = {"haproxy", "-v", NULL};
-    if (run_cmd(argv, buf, sizeof buf) != 0) return json_null();
+    if (hosts_run_cmd(argv, buf, sizeof buf) != 0) return json_null();
     buf[strcspn(buf, "\n")] = 0;
     return json_string(buf);
 }
@@ -501,216 +273,6 @@ static void utc_now(char *out, size_t len)
     time_t now = time(NULL);
     struct tm tm;
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-}
-
-/* ---- the replicas ---- */
-
-typedef struct replica {
-    char addr[32], url[96], cpus[64];
-    stt_cpulimit *limit;
-    int verified;
-} replica;
-
-/* Namespace i, its veth pair and addresses. Returns 0; -1 with err; -2 when
- * the namespace itself cannot be made (the run is then skipped). */
-static int net_up(int i, int subnet, replica *r, char *err, size_t errlen)
-{
-    char hostaddr[40], nsaddr[40];
-    snprintf(hostaddr, sizeof hostaddr, "%d.%d.%d.%d/30", NET_A, NET_B, subnet, 4 * i + 1);
-    snprintf(nsaddr, sizeof nsaddr, "%d.%d.%d.%d/30", NET_A, NET_B, subnet, 4 * i + 2);
-    snprintf(r->addr, sizeof r->addr, "%d.%d.%d.%d", NET_A, NET_B, subnet, 4 * i + 2);
-    char ns[32], vh[16], vn[16];
-    snprintf(ns, sizeof ns, "sttr-%d-%d", (int)getpid(), i);
-    snprintf(vh, sizeof vh, "sr%dh%d", (int)getpid(), i);
-    snprintf(vn, sizeof vn, "sr%dn%d", (int)getpid(), i);
-    pthread_mutex_lock(&reg.mu);
-    memcpy(reg.ns[reg.nnet], ns, sizeof ns);
-    memcpy(reg.veth[reg.nnet], vh, sizeof vh);
-    reg.nnet++;
-    int rc = ip(err, errlen, "netns", "add", ns, (char *)NULL) ? -2 : 0;
-    if (!rc)
-        rc = ip(err, errlen, "link", "add", vh, "type", "veth", "peer", "name", vn, (char *)NULL) ||
-             ip(err, errlen, "link", "set", vn, "netns", ns, (char *)NULL) ||
-             ip(err, errlen, "addr", "add", hostaddr, "dev", vh, (char *)NULL) ||
-             ip(err, errlen, "link", "set", vh, "up", (char *)NULL) ||
-             ip(err, errlen, "-n", ns, "addr", "add", nsaddr, "dev", vn, (char *)NULL) ||
-             ip(err, errlen, "-n", ns, "link", "set", vn, "up", (char *)NULL) ||
-             ip(err, errlen, "-n", ns, "link", "set", "lo", "up", (char *)NULL);
-    pthread_mutex_unlock(&reg.mu);
-    return rc == -2 ? -2 : rc ? -1 : 0;
-}
-
-/* The last line of a log file, for error messages. */
-static void log_tail(const char *path, char *out, size_t len)
-{
-    out[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (line[0] != '\n' && len) {
-            size_t n = strnlen(line, len - 1);
-            memcpy(out, line, n);
-            out[n] = 0;
-        }
-    fclose(f);
-    out[strcspn(out, "\n")] = 0;
-}
-
-/* Starts sttd for replica i inside its namespace, restricted to its CPUs, and
- * waits until /ready answers 200. Not through stt_sut_start(): the pid must be
- * registered the moment it exists, so an interrupt during the start can end it. */
-static int replica_start(const config *c, int i, replica *r, char *err, size_t errlen)
-{
-    stt_cpulimit_params lp = stt_cpulimit_default_params();
-    lp.mode = STT_CPULIMIT_CPUSET;
-    lp.cpus = c->cores;
-    lp.first_cpu = i * c->cores;
-    if (!(r->limit = stt_cpulimit_create(&lp, err, errlen))) return -1;
-    snprintf(r->cpus, sizeof r->cpus, "%s", stt_cpulimit_cpu_list(r->limit));
-    char workers[16], port[16], logp[PATH_MAX + 32];
-    snprintf(workers, sizeof workers, "%d", c->workers);
-    snprintf(port, sizeof port, "%d", STTD_PORT);
-    snprintf(logp, sizeof logp, "%s/sttd_%d.log", reg.tmpdir, i);
-    /* --threads 1: one request occupies one decoder, so a replica is exactly
-     * `workers` servers of the queue. */
-    char *argv[] = {"ip",      "netns",     "exec",   reg.ns[i],    (char *)c->sttd,
-                    "--host",  r->addr,     "--port", port,         "--workers",
-                    workers,   "--threads", "1",      "--profiles", (char *)c->profile,
-                    "--quiet", NULL};
-    int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    pthread_mutex_lock(&reg.mu);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        if (stt_cpulimit_apply_child(r->limit)) _exit(126);
-        child_common(logfd);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (pid > 0) reg.sttd[i] = pid;
-    pthread_mutex_unlock(&reg.mu);
-    if (logfd >= 0) close(logfd);
-    if (pid < 0) {
-        stt_seterr(err, errlen, STT_EIO, "fork: %s", strerror(errno));
-        return -1;
-    }
-    snprintf(r->url, sizeof r->url, "http://%.31s:%d", r->addr, STTD_PORT);
-    char ready[160];
-    snprintf(ready, sizeof ready, "%s/ready", r->url);
-    for (double t0 = bench_now_s(); bench_now_s() - t0 < 120;) {
-        if (http_get(ready, 2) == 200) {
-            stt_cpulimit_evidence *ev = malloc(sizeof *ev);
-            if (!ev) {
-                stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
-                return -1;
-            }
-            int vrc = stt_cpulimit_verify(r->limit, pid, ev, err, errlen);
-            r->verified = !vrc && ev->ok;
-            if (!vrc && !ev->ok)
-                snprintf(err, errlen, "replica %d is not restricted to CPUs %s: %s", i, r->cpus,
-                         ev->reason);
-            free(ev);
-            return r->verified ? 0 : -1;
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            pthread_mutex_lock(&reg.mu);
-            reg.sttd[i] = 0;
-            kill(-pid, SIGKILL);
-            pthread_mutex_unlock(&reg.mu);
-            char tail[300];
-            log_tail(logp, tail, sizeof tail);
-            snprintf(err, errlen, "replica %d: sttd exited (status %d) before it was ready: %s", i,
-                     WIFEXITED(st) ? WEXITSTATUS(st) : -1, tail[0] ? tail : "(no output)");
-            return -1;
-        }
-        usleep(100 * 1000);
-    }
-    snprintf(err, errlen, "replica %d: sttd not ready after 120 s (%s)", i, ready);
-    return -1;
-}
-
-/* haproxy in front of replicas 0..k-1; returns its port or -1 with err.
- * maxconn <workers> per server makes haproxy hold every request beyond the
- * replicas' workers in its own backend queue and hand each to the first
- * worker that frees up: one FIFO queue before c = k x workers servers, which
- * is the M/G/c queue the planner models. Without it leastconn would push
- * requests into the replicas' own queues, k separate M/G/workers queues that
- * wait longer at the same utilisation. */
-static int haproxy_start(const config *c, int k, const replica *rs, const int *spare, int nspare,
-                         char *err, size_t errlen)
-{
-    int port = stt_sut_free_port();
-    char cfg[PATH_MAX + 32], logp[PATH_MAX + 32];
-    snprintf(cfg, sizeof cfg, "%s/haproxy_%d.cfg", reg.tmpdir, k);
-    snprintf(logp, sizeof logp, "%s/haproxy_%d.log", reg.tmpdir, k);
-    FILE *f = fopen(cfg, "w");
-    if (!f || port < 0) {
-        if (f) fclose(f);
-        stt_seterr(err, errlen, STT_EIO, "%s: %s", cfg, strerror(errno));
-        return -1;
-    }
-    /* No health checks: every replica answered /ready before haproxy starts, and
-     * a check would take a slot of maxconn. http-server-close: a fresh backend
-     * connection per request, so a connection sttd closed when idle is never
-     * reused. timeout queue: a request waits in the queue as long as it must. */
-    fprintf(f,
-            "global\n  maxconn 4096\n"
-            "defaults\n  mode http\n  option http-server-close\n  timeout connect 5s\n"
-            "  timeout client %ds\n  timeout server %ds\n  timeout queue %ds\n"
-            "frontend fe\n  bind 127.0.0.1:%d\n  default_backend be\n"
-            "backend be\n  balance leastconn\n",
-            REQ_TIMEOUT_S, REQ_TIMEOUT_S, REQ_TIMEOUT_S, port);
-    for (int i = 0; i < k; i++)
-        fprintf(f, "  server r%d %s:%d maxconn %d\n", i, rs[i].addr, STTD_PORT, c->workers);
-    fclose(f);
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int i = 0; i < nspare; i++)
-        CPU_SET(spare[i], &set);
-    int logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    pthread_mutex_lock(&reg.mu);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        if (nspare) sched_setaffinity(0, sizeof set, &set);
-        child_common(logfd);
-        execlp("haproxy", "haproxy", "-f", cfg, "-db", (char *)NULL);
-        _exit(127);
-    }
-    if (pid > 0) reg.haproxy = pid;
-    pthread_mutex_unlock(&reg.mu);
-    if (logfd >= 0) close(logfd);
-    if (pid < 0) {
-        stt_seterr(err, errlen, STT_EIO, "fork: %s", strerror(errno));
-        return -1;
-    }
-    char health[96];
-    snprintf(health, sizeof health, "http://127.0.0.1:%d/health", port);
-    for (double t0 = bench_now_s(); bench_now_s() - t0 < 15;) {
-        if (http_get(health, 2) == 200) return port;
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            pthread_mutex_lock(&reg.mu);
-            reg.haproxy = 0;
-            pthread_mutex_unlock(&reg.mu);
-            char tail[300];
-            log_tail(logp, tail, sizeof tail);
-            snprintf(err, errlen, "haproxy exited: %s", tail[0] ? tail : "(no output)");
-            return -1;
-        }
-        usleep(100 * 1000);
-    }
-    snprintf(err, errlen, "haproxy not answering %s after 15 s", health);
-    return -1;
-}
-
-static void haproxy_stop(void)
-{
-    pthread_mutex_lock(&reg.mu);
-    stop_group(reg.haproxy, 5);
-    reg.haproxy = 0;
-    pthread_mutex_unlock(&reg.mu);
 }
 
 /* ---- results ---- */
@@ -784,21 +346,19 @@ typedef struct svc {
     double mean, p50, p95;
 } svc;
 
-static json_t *config_json(const config *c, const stt_load_body *b, int subnet, const replica *rs,
-                           const char *harness_cpus, int navail)
+static json_t *config_json(const config *c, const stt_load_body *b, int subnet,
+                           const hosts_replica *rs, const char *harness_cpus, int navail)
 {
     json_t *ks = json_array(), *hosts = json_array();
     for (int i = 0; i < c->nreplicas; i++)
         json_array_append_new(ks, json_integer(c->replicas[i]));
     for (int i = 0; i < c->kmax; i++) {
-        char ns[32];
-        snprintf(ns, sizeof ns, "sttr-%d-%d", (int)getpid(), i);
-        json_array_append_new(hosts, json_pack("{s:i, s:s, s:s, s:s, s:b}", "index", i, "netns", ns,
-                                               "address", rs[i].addr, "cpus", rs[i].cpus,
+        json_array_append_new(hosts, json_pack("{s:i, s:s, s:s, s:s, s:b}", "index", i, "netns",
+                                               rs[i].ns, "address", rs[i].addr, "cpus", rs[i].cpus,
                                                "cpus_verified", rs[i].verified));
     }
     char net[32];
-    snprintf(net, sizeof net, "%d.%d.%d.0/24", NET_A, NET_B, subnet);
+    snprintf(net, sizeof net, "%d.%d.%d.0/24", HOSTS_NET_A, HOSTS_NET_B, subnet);
     return json_pack(
         "{s:o, s:i, s:i, s:i, s:s, s:s, s:o, s:f, s:i, s:s, s:I, s:s, s:s, s:o, s:i, s:o, s:s, "
         "s:i, s:s}",
@@ -1007,8 +567,8 @@ static void step_progress(void *arg, double elapsed, uint64_t done)
 /* Warms every replica with SVC_WARMUP requests, then times SVC_SAMPLES
  * sequential requests sent straight to replica 0 (no haproxy, nothing else
  * running): the service-time distribution the model is given. */
-static int measure_service(const replica *rs, int n, const stt_load_body *b, const char *profile,
-                           svc *sv, char *err, size_t errlen)
+static int measure_service(const hosts_replica *rs, int n, const stt_load_body *b,
+                           const char *profile, svc *sv, char *err, size_t errlen)
 {
     char url[160];
     for (int i = 0; i < n; i++) {
@@ -1077,78 +637,22 @@ static int machine_cpu(double *busy_s, double *steal_s)
  * this process (all its threads). */
 static double own_cpu_s(void)
 {
-    double s = 0;
-    pthread_mutex_lock(&reg.mu);
-    for (int i = 0; i < MAXR; i++)
-        if (reg.sttd[i] > 0) s += stt_proc_tree_cpu_s(reg.sttd[i]);
-    if (reg.haproxy > 0) s += stt_proc_tree_cpu_s(reg.haproxy);
-    pthread_mutex_unlock(&reg.mu);
+    double s = hosts_cpu_s();
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return s + (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* p95 of one simulated run of an FCFS queue with c servers: Poisson arrivals
- * at lambda from an empty system, service times drawn from svc_s[0..ns),
- * arrivals before warmup_s not counted, n counted. lat is scratch for n. */
-static double sim_p95(gsl_rng *rng, int c, double lambda, const double *svc_s, int ns,
-                      double warmup_s, int n, double *lat, double *free_at)
-{
-    for (int j = 0; j < c; j++)
-        free_at[j] = 0;
-    double t = 0;
-    for (int k = 0; k < n;) {
-        t += gsl_ran_exponential(rng, 1.0 / lambda);
-        int j = 0;
-        for (int i = 1; i < c; i++)
-            if (free_at[i] < free_at[j]) j = i;
-        double start = t > free_at[j] ? t : free_at[j];
-        free_at[j] = start + svc_s[gsl_rng_uniform_int(rng, (unsigned long)ns)];
-        if (t >= warmup_s) lat[k++] = free_at[j] - t;
-    }
-    gsl_sort(lat, 1, (size_t)n);
-    return lat[(size_t)ceil(0.95 * n) - 1];
-}
-
-/* The point's sampling band and steady-state p95 (see point). Returns 0 or -1. */
-static int simulate(point *p, const svc *sv, unsigned long long seed)
-{
-    int nmax = p->requests > SIM_STEADY ? p->requests : SIM_STEADY;
-    double *lat = malloc((size_t)nmax * sizeof *lat), *runs = malloc(SIM_RUNS * sizeof *runs);
-    double *free_at = malloc((size_t)p->servers * sizeof *free_at);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = -1;
-    if (lat && runs && free_at && rng) {
-        gsl_rng_set(rng, (unsigned long)(seed + (unsigned long long)p->servers));
-        for (int r = 0; r < SIM_RUNS; r++)
-            runs[r] = sim_p95(rng, p->servers, p->offered, sv->s, sv->n, p->warmup_s, p->requests,
-                              lat, free_at);
-        gsl_sort(runs, 1, SIM_RUNS);
-        p->band_lo = gsl_stats_quantile_from_sorted_data(runs, 1, SIM_RUNS, 0.05);
-        p->band_mid = gsl_stats_quantile_from_sorted_data(runs, 1, SIM_RUNS, 0.50);
-        p->band_hi = gsl_stats_quantile_from_sorted_data(runs, 1, SIM_RUNS, 0.95);
-        /* a long run after a long warm-up: the queue's own p95 */
-        p->steady_p95 = sim_p95(rng, p->servers, p->offered, sv->s, sv->n, 1000.0 / p->offered,
-                                SIM_STEADY, lat, free_at);
-        rc = 0;
-    }
-    gsl_rng_free(rng);
-    free(free_at);
-    free(runs);
-    free(lat);
-    return rc;
-}
-
 /* One point: haproxy before replicas 0..p->replicas-1, an open-loop Poisson
  * step at rho x servers / mean service time, and the model's prediction. */
-static int run_point(const config *c, const replica *rs, const int *spare, int nspare,
+static int run_point(const config *c, const hosts_replica *rs, const int *spare, int nspare,
                      const svc *sv, const stt_load_body *b, point *p, char *err, size_t errlen)
 {
     p->servers = p->replicas * c->workers;
     p->requests = c->requests;
     p->offered = c->load * p->servers / sv->mean;
     p->warmup_s = fmax(1.0, 2.0 / p->offered); /* about two requests */
-    int port = haproxy_start(c, p->replicas, rs, spare, nspare, err, errlen);
+    int port = hosts_haproxy_start(p->replicas, rs, c->workers, spare, nspare, err, errlen);
     if (port < 0) return -1;
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/audio/transcriptions", port);
@@ -1160,7 +664,7 @@ static int run_point(const config *c, const replica *rs, const int *spare, int n
     lp.bodies = b;
     lp.nbodies = 1;
     lp.threads = 1;
-    lp.timeout_s = REQ_TIMEOUT_S;
+    lp.timeout_s = HOSTS_REQ_TIMEOUT_S;
     if (tty) {
         lp.progress = step_progress;
         lp.progress_arg = p;
@@ -1182,7 +686,7 @@ static int run_point(const config *c, const replica *rs, const int *spare, int n
     p->own_cpus = (own1 - own0) / wall;
     p->other_cpus = have_cpu ? fmax(0, p->busy_cpus - p->own_cpus) : NAN;
     if (tty) fprintf(stderr, "\r\033[K");
-    haproxy_stop();
+    hosts_haproxy_stop();
     if (rc) return -1;
     p->have_res = 1;
     for (int e = 0; e < STT_LOAD_ERR_N; e++)
@@ -1202,10 +706,23 @@ static int run_point(const config *c, const replica *rs, const int *spare, int n
                 errlen))
         return -1;
     p->err_pct = 100 * (p->pred.t_q - p->p95) / p->p95;
-    if (simulate(p, sv, c->seed)) {
-        snprintf(err, errlen, "out of memory");
+    /* The exact queue the model approximates, at the offered rate with the
+     * idle service times: what runs of this length show, and its long run. */
+    stt_mgc_params mp = stt_mgc_default_params();
+    mp.servers = p->servers;
+    mp.lambda = p->offered;
+    mp.service_s = sv->s;
+    mp.n = (size_t)sv->n;
+    mp.quantile = 0.95;
+    stt_mgc_sim sim;
+    if (stt_mgc_simulate(&mp, p->requests, p->warmup_s, SIM_RUNS,
+                         (unsigned long)(c->seed + (unsigned long long)p->servers), &sim, err,
+                         errlen))
         return -1;
-    }
+    p->band_lo = sim.lo;
+    p->band_mid = sim.mid;
+    p->band_hi = sim.hi;
+    p->steady_p95 = sim.steady;
     say("k=%d: %.3f req/s achieved, p95 %.3f s measured, %.3f s predicted (%+.1f%%), %llu "
         "error(s); sttd %.2fx slower than idle, other work on the machine %.2f CPUs",
         p->replicas, p->res.rps, p->p95, p->pred.t_q, p->err_pct, (unsigned long long)p->errors,
@@ -1361,43 +878,28 @@ int bench_replicas_main(int argc, char **argv)
 
     tty = isatty(2);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    sigset_t sigs, oldmask;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGHUP);
-    sigaddset(&sigs, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &sigs, &oldmask);
-    pthread_t sigthr;
-    int have_sigthr = pthread_create(&sigthr, NULL, signal_thread, &sigs) == 0;
+    int have_guard = hosts_guard_start() == 0;
 
     int status = 1, skipped = 0, npts = 0;
     char err[1024] = "";
-    replica rs[MAXR];
+    hosts_replica rs[MAXR];
     memset(rs, 0, sizeof rs);
     point *pts = calloc((size_t)c.nreplicas, sizeof *pts);
     svc sv = {0};
     int subnet = -1;
 
-    pthread_mutex_lock(&reg.mu);
-    snprintf(reg.tmpdir, sizeof reg.tmpdir, "/tmp/sttr-%d-XXXXXX", (int)getpid());
-    if (!mkdtemp(reg.tmpdir)) {
-        snprintf(err, sizeof err, "mkdtemp: %s", strerror(errno));
-        reg.tmpdir[0] = 0;
-    }
-    pthread_mutex_unlock(&reg.mu);
-    if (err[0] || !pts || !have_sigthr) goto done;
-    if ((subnet = free_subnet()) < 0) {
+    if (hosts_open(err, sizeof err) || !pts || !have_guard) goto done;
+    if ((subnet = hosts_free_subnet()) < 0) {
         snprintf(err, sizeof err, "no free 10.213.X.0/24 for the replica links");
         goto done;
     }
 
     for (int i = 0; i < c.kmax; i++) {
-        int rc = net_up(i, subnet, &rs[i], err, sizeof err);
+        int rc = hosts_net_up(i, subnet, &rs[i], err, sizeof err);
         if (rc == -2 && i == 0) {
             char reason[1100];
             snprintf(reason, sizeof reason, "cannot create a network namespace: %s", err);
-            teardown(5);
+            hosts_teardown(5);
             status = write_skipped(c.out, reason);
             skipped = 1;
             goto done;
@@ -1405,8 +907,10 @@ int bench_replicas_main(int argc, char **argv)
         if (rc) goto done;
     }
     for (int i = 0; i < c.kmax; i++) {
-        say("replica %d: starting sttd in netns %s at %s:%d", i, reg.ns[i], rs[i].addr, STTD_PORT);
-        if (replica_start(&c, i, &rs[i], err, sizeof err)) goto done;
+        say("replica %d: starting sttd in netns %s at %s:%d", i, rs[i].ns, rs[i].addr,
+            HOSTS_STTD_PORT);
+        if (hosts_replica_start(i, c.sttd, c.profile, c.cores, c.workers, &rs[i], err, sizeof err))
+            goto done;
         say("replica %d ready on CPU(s) %s (verified)", i, rs[i].cpus);
     }
     if (nspare > 0) {
@@ -1430,7 +934,7 @@ int bench_replicas_main(int argc, char **argv)
     status = 0;
 
 done:
-    teardown(10);
+    hosts_teardown(10);
     if (status == 0 && !skipped) {
         print_table(stdout, pts, npts, 0);
         json_t *svcj = json_array();
@@ -1471,11 +975,7 @@ done:
         if (pts[i].have_res) stt_load_result_free(&pts[i].res);
     free(pts);
     free((void *)body.data);
-    if (have_sigthr) {
-        pthread_kill(sigthr, SIGUSR1);
-        pthread_join(sigthr, NULL);
-    }
-    pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+    hosts_guard_stop();
     curl_global_cleanup();
     return status;
 }
