@@ -38,7 +38,7 @@ step "2/5 audio benchmark: time, memory and WER against length"
 if [[ $full -eq 1 ]]; then
   build/sttbench audio --corpus corpus --spawn --max-duration 600 --out "$out/audio"
 else
-  build/sttbench audio --corpus corpus --spawn --quick --out "$out/audio"
+  build/sttbench audio --corpus corpus --spawn --quick --profiles balanced --out "$out/audio"
 fi
 
 step "3/5 load sweep: throughput, latency, the knee"
