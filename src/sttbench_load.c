@@ -546,6 +546,25 @@ static int write_charts(const char *dir, const step_run *runs, int n, int open)
                 pct_s(s->latency, 99.9), pct_s(s->latency_uncorrected, 99));
     }
     fclose(f);
+    /* The latency distribution of every step as a percentile spectrum: x is
+     * the number of nines, -log10(1 - p), so that 90%, 99% and 99.9% are evenly
+     * spaced (HdrHistogram's percentile plot). One block per step. */
+    static const double spectrum[] = {0,  10,    20,   30,    40,   50,    60,   70, 75,
+                                      80, 85,    90,   92.5,  95,   96.25, 97.5, 98, 98.5,
+                                      99, 99.25, 99.5, 99.75, 99.9, 99.95, 99.99};
+    snprintf(path, sizeof path, "%s/load_distribution.dat", dir);
+    f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "# one block per step (offered load in its header): percentile nines latency_s\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s\"%s%g\"\n", i ? "\n\n" : "", open ? "" : "c=", offered(&runs[i]));
+        if (stt_histogram_count(runs[i].res.latency) == 0) fprintf(f, "0 0 NaN\n");
+        for (size_t k = 0; k < sizeof spectrum / sizeof spectrum[0]; k++)
+            if (stt_histogram_count(runs[i].res.latency))
+                fprintf(f, "%g %.4f %g\n", spectrum[k], -log10(1 - spectrum[k] / 100),
+                        pct_s(runs[i].res.latency, spectrum[k]));
+    }
+    fclose(f);
     snprintf(path, sizeof path, "%s/load.gp", dir);
     f = fopen(path, "w");
     if (!f) return -1;
@@ -566,10 +585,17 @@ static int write_charts(const char *dir, const step_run *runs, int n, int open)
             "  plot 'load_steps.dat' using 1:3 with linespoints title 'p50', "
             "'' using 1:5 with linespoints title 'p95', '' using 1:6 with linespoints title "
             "'p99', '' using 1:7 with linespoints title 'p99.9'%s\n"
+            "  set output 'load_distribution.'.fmt\n"
+            "  set title 'Latency distribution of each step'\n"
+            "  set xlabel 'percentile'\n  set ylabel 'latency (s)'\n  set logscale y\n"
+            "  set xtics ('0%%%%' 0, '90%%%%' 1, '99%%%%' 2, '99.9%%%%' 3, '99.99%%%%' 4)\n"
+            "  plot for [i=0:*] 'load_distribution.dat' index i using 2:3 with linespoints "
+            "title columnheader(1)\n"
+            "  unset logscale y\n  set xtics autofreq\n  set xlabel '%s'\n"
             "  unset output\n"
             "}\n",
             x, open ? ", x with lines dashtype 2 title 'offered'" : "",
-            open ? ", '' using 1:8 with linespoints dashtype 3 title 'p99 uncorrected'" : "");
+            open ? ", '' using 1:8 with linespoints dashtype 3 title 'p99 uncorrected'" : "", x);
     fclose(f);
     if (system("command -v gnuplot >/dev/null 2>&1") != 0) return 1;
     char cmd[4200];
@@ -649,7 +675,8 @@ static void write_report(const char *dir, const config *c, const step_run *runs,
         fprintf(f, "\nHighest rate meeting p95 <= %g s: %s%.3g requests/s.\n", c->slo_p95,
                 max_rate > 0 ? "" : "none found; ", max_rate);
     if (charts == 0)
-        fprintf(f, "\n![throughput](load_throughput.svg)\n![latency](load_latency.svg)\n");
+        fprintf(f, "\n![throughput](load_throughput.svg)\n![latency](load_latency.svg)\n"
+                   "![latency distribution](load_distribution.svg)\n");
     fclose(f);
 }
 

@@ -89,6 +89,24 @@ static void test_corpus_mix(void)
     json_t *st = json_array_get(json_object_get(j, "steps"), 0);
     CHECK(json_real_value(json_object_get(st, "audio_s_per_s")) > 0);
     json_decref(j);
+    /* The latency distribution for the chart: the step's percentiles, rising. */
+    char path[4300];
+    snprintf(path, sizeof path, "%s/load_distribution.dat", out);
+    size_t len = 0;
+    char *dat = test_read_file(path, &len);
+    REQUIRE(dat);
+    CHECK(strstr(dat, "\"c=1\"") != NULL);
+    double prev = -1, pct, nines, lat;
+    int rows = 0, rising = 1;
+    for (char *line = strchr(dat, '\n'); line; line = strchr(line + 1, '\n'))
+        if (sscanf(line + 1, "%lf %lf %lf", &pct, &nines, &lat) == 3) {
+            rows++;
+            if (lat < prev) rising = 0;
+            prev = lat;
+        }
+    CHECK(rows >= 20);
+    CHECK(rising);
+    free(dat);
 }
 
 static void test_bare_gets(void)
