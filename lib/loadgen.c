@@ -65,7 +65,8 @@ typedef struct {
     /* due (scheduled, or issued in a closed loop), handed to libcurl, and the
      * moment libcurl was about to write the request (0 until then) */
     int64_t sched_ns, send_ns, wire_ns;
-    int64_t rx_ns; /* when the last body bytes arrived (0: none yet) */
+    int64_t rx_ns;     /* when the last body bytes arrived (0: none yet) */
+    int64_t resume_ns; /* closed loop, parked by Retry-After: when it may send again */
     int counted;
     size_t body;
 } slot;
@@ -99,11 +100,13 @@ struct worker {
     slot *slots;
     slot **free_slots;
     int nfree;
+    slot **parked; /* closed loop: slots waiting out a Retry-After */
+    int nparked;
     CURLM *multi;
     struct curl_slist *headers;
 
     long counted_issued;
-    uint64_t sent, completed, ok, late, dropped, warmup_sent;
+    uint64_t sent, completed, ok, late, dropped, warmup_sent, retry_waits;
     uint64_t errors[STT_LOAD_ERR_N];
     stt_histogram *lat, *unc, *queue, *proc;
     bin *bins;
@@ -383,6 +386,42 @@ static int closed_issue(worker *w, int64_t now)
     return issue(w, now, counted);
 }
 
+/* Seconds a closed-loop slot should wait after this answer: the server's
+ * Retry-After on a 503 when retry_after is asked for (at most 60), else 0. */
+static long retry_after_s(const worker *w, CURL *e, CURLcode res)
+{
+    long status = 0;
+    curl_off_t ra = 0;
+    if (!w->p->retry_after || res != CURLE_OK) return 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 503 || curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra <= 0)
+        return 0;
+    return ra > 60 ? 60 : (long)ra;
+}
+
+/* Closed loop: frees the parked slots that are due (issuing their next request)
+ * or that would never send again; *wait_ms is lowered to the next one due. */
+static int wake_parked(worker *w, int64_t now, long *wait_ms)
+{
+    for (int i = 0; i < w->nparked;) {
+        slot *sl = w->parked[i];
+        int due = sl->resume_ns <= now;
+        if (due || !closed_may_issue(w, sl->resume_ns)) {
+            w->parked[i] = w->parked[--w->nparked];
+            w->free_slots[w->nfree++] = sl;
+            if (due && closed_may_issue(w, now)) {
+                int rc = closed_issue(w, now);
+                if (rc) return rc;
+            }
+            continue;
+        }
+        long ms = (long)((sl->resume_ns - now) / 1000000) + 1;
+        if (ms < *wait_ms) *wait_ms = ms;
+        i++;
+    }
+    return 0;
+}
+
 static int run_loop(worker *w)
 {
     const int open = w->s->mode == STT_LOAD_OPEN;
@@ -415,7 +454,14 @@ static int run_loop(worker *w)
             curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
             slot *sl = (slot *)priv;
             complete(w, sl, res);
+            long back = open ? 0 : retry_after_s(w, e, res);
             curl_multi_remove_handle(w->multi, e);
+            if (back > 0) {
+                sl->resume_ns = now_ns() + back * NS;
+                w->parked[w->nparked++] = sl;
+                w->retry_waits++;
+                continue;
+            }
             w->free_slots[w->nfree++] = sl;
             if (!open) {
                 now = now_ns();
@@ -443,8 +489,9 @@ static int run_loop(worker *w)
                 wait_ms = d <= 0 ? 0 : d / 1000000;
                 if (wait_ms > 100) wait_ms = 100;
             }
-        } else if (w->nfree == w->nslots && !closed_may_issue(w, now)) {
-            break;
+        } else {
+            if ((rc = wake_parked(w, now, &wait_ms))) return rc;
+            if (w->nfree == w->nslots && !closed_may_issue(w, now)) break;
         }
         if (curl_multi_poll(w->multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK) return STT_EIO;
     }
@@ -488,6 +535,7 @@ static void worker_free(worker *w)
     curl_slist_free_all(w->headers);
     free(w->slots);
     free(w->free_slots);
+    free(w->parked);
     free(w->bins);
     stt_histogram_free(w->lat);
     stt_histogram_free(w->unc);
@@ -500,14 +548,15 @@ static int worker_setup(worker *w)
 {
     w->slots = calloc((size_t)w->nslots, sizeof *w->slots);
     w->free_slots = calloc((size_t)w->nslots, sizeof *w->free_slots);
+    w->parked = calloc((size_t)w->nslots, sizeof *w->parked);
     w->lat = stt_histogram_create();
     w->unc = stt_histogram_create();
     w->queue = stt_histogram_create();
     w->proc = stt_histogram_create();
     w->rng = gsl_rng_alloc(gsl_rng_mt19937);
     w->multi = curl_multi_init();
-    if (!w->slots || !w->free_slots || !w->lat || !w->unc || !w->queue || !w->proc || !w->rng ||
-        !w->multi)
+    if (!w->slots || !w->free_slots || !w->parked || !w->lat || !w->unc || !w->queue || !w->proc ||
+        !w->rng || !w->multi)
         return STT_ENOMEM;
     /* Each thread draws its own Poisson stream: their superposition is again a
      * Poisson process at the full rate, and the result depends only on the seed. */
@@ -582,6 +631,7 @@ static void summarise(const stt_load_params *p, const stt_load_step *s, worker *
         out->late += w->late;
         out->dropped += w->dropped;
         out->warmup_sent += w->warmup_sent;
+        out->retry_waits += w->retry_waits;
         for (int c = 0; c < STT_LOAD_ERR_N; c++)
             out->errors[c] += w->errors[c];
         stt_histogram_merge(out->latency, w->lat);

@@ -46,6 +46,10 @@ typedef struct {
     int max_inflight; /* open-loop cap on requests in flight, all threads */
     double late_ms;   /* an open-loop send later than this past schedule is "late" */
     int windows;      /* stability windows per step */
+    /* Closed loop: after a 503 carrying Retry-After, that slot waits as long
+     * (at most 60 s) before its next request, as a well-behaved client does;
+     * 0 sends the next request at once. */
+    int retry_after;
     /* Called about once a second from the calling thread while a step runs,
      * with the seconds since the step began and the requests completed so far;
      * NULL for none. */
@@ -90,6 +94,7 @@ typedef struct {
     uint64_t sent, completed, ok, late, dropped;
     uint64_t errors[STT_LOAD_ERR_N];
     uint64_t warmup_sent;
+    uint64_t retry_waits; /* closed loop: waits honouring Retry-After */
     double elapsed_s;     /* measured interval (start after warm-up to end) */
     double rps;           /* completed responses per second in the interval */
     double ok_rps;        /* 2xx responses per second */

@@ -31,7 +31,7 @@ typedef struct {
     stt_load_arrival arrival;
     double duration, warmup, timeout, slo_p95;
     long requests, min_requests;
-    int threads, max_inflight, find_max;
+    int threads, max_inflight, find_max, retry_after;
     unsigned long long seed;
     char full_url[2048];
     const char *concurrency_arg, *rate_arg;
@@ -74,6 +74,8 @@ static void usage(FILE *f)
         "  --threads N            generator threads (default 1)\n"
         "  --timeout S            per request (default 120)\n"
         "  --max-inflight N       open-loop cap on requests in flight (default 1024)\n"
+        "  --retry-after          closed loop: after a 503 with Retry-After, that client\n"
+        "                         waits as told (at most 60 s) instead of resending at once\n"
         "  --model PROFILE        multipart 'model' field (default balanced)\n"
         "  --seed N               Poisson arrivals and mix order (default 1)\n"
         "  --find-max-rate        search the highest open-loop rate meeting --slo\n"
@@ -465,6 +467,7 @@ static json_t *step_json(const step_run *r)
         "generator", "cpu_user_s", s->cpu_user_s, "cpu_sys_s", s->cpu_sys_s, "peak_rss_kb",
         (int)s->peak_rss_kb, "busiest_thread_cpu", s->busiest_thread_cpu, "saturated",
         s->saturated);
+    json_object_set_new(j, "retry_after_waits", json_integer((json_int_t)s->retry_waits));
     if (r->step.mode == STT_LOAD_OPEN)
         json_object_set_new(
             j, "arrival",
@@ -518,17 +521,17 @@ static json_t *config_json(const config *c)
     json_t *vals = json_array();
     for (int i = 0; i < c->nvalues; i++)
         json_array_append_new(vals, json_real(c->values[i]));
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:f, s:s, s:s, s:o, s:s, s:f, s:I, "
-                     "s:f, s:i, s:f, s:i, s:s?, s:I, s:b, s:f, s:I}",
-                     "url", c->full_url, "api", c->api, "method", c->method, "file", c->file, "mix",
-                     c->mix, "mix_weights", c->mix_weights, "mix_formats", c->mix_formats,
-                     "mix_max_duration_s", c->mix_max_duration, "mode", c->open ? "open" : "closed",
-                     "sweep", c->open ? "rate" : "concurrency", "values", vals, "arrival",
-                     c->arrival_name, "duration_s", c->duration, "requests",
-                     (json_int_t)c->requests, "warmup_s", c->warmup, "threads", c->threads,
-                     "timeout_s", c->timeout, "max_inflight", c->max_inflight, "model", c->model,
-                     "seed", (json_int_t)c->seed, "find_max_rate", c->find_max, "slo_p95_s",
-                     c->slo_p95, "min_requests", (json_int_t)c->min_requests);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:f, s:s, s:s, s:o, s:s, s:f, s:I, "
+        "s:f, s:i, s:f, s:i, s:s?, s:I, s:b, s:f, s:I, s:b}",
+        "url", c->full_url, "api", c->api, "method", c->method, "file", c->file, "mix", c->mix,
+        "mix_weights", c->mix_weights, "mix_formats", c->mix_formats, "mix_max_duration_s",
+        c->mix_max_duration, "mode", c->open ? "open" : "closed", "sweep",
+        c->open ? "rate" : "concurrency", "values", vals, "arrival", c->arrival_name, "duration_s",
+        c->duration, "requests", (json_int_t)c->requests, "warmup_s", c->warmup, "threads",
+        c->threads, "timeout_s", c->timeout, "max_inflight", c->max_inflight, "model", c->model,
+        "seed", (json_int_t)c->seed, "find_max_rate", c->find_max, "slo_p95_s", c->slo_p95,
+        "min_requests", (json_int_t)c->min_requests, "retry_after", c->retry_after);
 }
 
 /* Writes gnuplot data and script and runs gnuplot; returns 0 when charts exist. */
@@ -733,7 +736,8 @@ int bench_load_main(int argc, char **argv)
         O_METHOD,
         O_MIXW,
         O_MIXF,
-        O_MIXD
+        O_MIXD,
+        O_RETRY
     };
     static const struct option opts[] = {
         {"url", required_argument, 0, 'u'},
@@ -744,6 +748,7 @@ int bench_load_main(int argc, char **argv)
         {"mix-weights", required_argument, 0, O_MIXW},
         {"mix-formats", required_argument, 0, O_MIXF},
         {"mix-max-duration", required_argument, 0, O_MIXD},
+        {"retry-after", no_argument, 0, O_RETRY},
         {"concurrency", required_argument, 0, O_CONC},
         {"rate", required_argument, 0, O_RATE},
         {"arrival", required_argument, 0, O_ARRIVAL},
@@ -786,6 +791,9 @@ int bench_load_main(int argc, char **argv)
             break;
         case O_MIXF:
             c.mix_formats = optarg;
+            break;
+        case O_RETRY:
+            c.retry_after = 1;
             break;
         case O_MIXD:
             if (bench_parse_double(optarg, &c.mix_max_duration, 1e-3)) goto bad;
@@ -908,6 +916,7 @@ int bench_load_main(int argc, char **argv)
     p.bodies = bodies;
     p.nbodies = nbodies;
     p.threads = c.threads;
+    p.retry_after = c.retry_after;
     p.timeout_s = c.timeout;
     p.max_inflight = c.max_inflight;
     int tty = isatty(2);

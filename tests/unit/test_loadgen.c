@@ -84,6 +84,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         return reply(c, MHD_HTTP_OK, "{}");
     }
     if (!strcmp(url, "/503")) return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "{}");
+    if (!strcmp(url, "/busy")) {
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Retry-After", "1");
+        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     if (!strcmp(url, "/close")) return MHD_NO;
     if (!strcmp(url, "/stall")) {
         for (int i = 0; i < 200 && !atomic_load(&stopping); i++)
@@ -339,6 +347,32 @@ static void test_open_loop_drops_when_capped(void)
     stt_load_result_free(&r);
 }
 
+/* A closed loop told to honour Retry-After waits after each 503 instead of
+ * resending at once; without it the same loop hammers the server. */
+static void test_closed_retry_after(void)
+{
+    stt_load_params p = get_params("/busy");
+    stt_load_step s = closed_step(2, 0);
+    s.duration_s = 1.2;
+    stt_load_result r;
+    char err[256];
+    p.retry_after = 1;
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    /* two clients, one request each per second (the first at once): about 2 x 2 */
+    CHECK(r.sent >= 2 && r.sent <= 6);
+    CHECK(r.errors[STT_LOAD_ERR_503] == r.completed);
+    CHECK(r.retry_waits >= 2);
+    /* the step still ends on time although clients were waiting */
+    CHECK(r.elapsed_s < 3);
+    stt_load_result_free(&r);
+    p.retry_after = 0;
+    s.duration_s = 0.5;
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    CHECK(r.sent > 50);
+    CHECK(r.retry_waits == 0);
+    stt_load_result_free(&r);
+}
+
 static void test_bad_args(void)
 {
     stt_load_params p = get_params("/health");
@@ -395,6 +429,7 @@ int main(int argc, char **argv)
     TEST_RUN(test_open_loop_coordinated_omission);
     TEST_RUN(test_open_loop_on_time);
     TEST_RUN(test_open_loop_drops_when_capped);
+    TEST_RUN(test_closed_retry_after);
     TEST_RUN(test_bad_args);
     TEST_RUN(test_knee);
     atomic_store(&stopping, 1);
