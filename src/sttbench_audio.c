@@ -106,16 +106,7 @@ static void measure(const config *c, const char *path, const char *profile, samp
         snprintf(s->error, sizeof s->error, "curl_easy_init failed");
         return;
     }
-    curl_mime *mime = curl_mime_init(h);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    curl_mime_name(part, "file");
-    curl_mime_filedata(part, path);
-    part = curl_mime_addpart(mime);
-    curl_mime_name(part, "model");
-    curl_mime_data(part, profile, CURL_ZERO_TERMINATED);
-    part = curl_mime_addpart(mime);
-    curl_mime_name(part, "response_format");
-    curl_mime_data(part, "json", CURL_ZERO_TERMINATED);
+    curl_mime *mime = bench_transcription_form(h, path, NULL, 0, NULL, NULL, profile);
     bench_buf body = {0};
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);

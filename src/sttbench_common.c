@@ -64,6 +64,29 @@ size_t bench_buf_append(char *data, size_t size, size_t nmemb, void *arg)
     return k;
 }
 
+curl_mime *bench_transcription_form(CURL *h, const char *path, const void *data, size_t len,
+                                    const char *filename, const char *ctype, const char *profile)
+{
+    curl_mime *m = curl_mime_init(h);
+    if (!m) return NULL;
+    curl_mimepart *part = curl_mime_addpart(m);
+    curl_mime_name(part, "file");
+    if (path) {
+        curl_mime_filedata(part, path);
+    } else {
+        curl_mime_data(part, (const char *)data, len);
+        curl_mime_filename(part, filename);
+        curl_mime_type(part, ctype);
+    }
+    part = curl_mime_addpart(m);
+    curl_mime_name(part, "model");
+    curl_mime_data(part, profile, CURL_ZERO_TERMINATED);
+    part = curl_mime_addpart(m);
+    curl_mime_name(part, "response_format");
+    curl_mime_data(part, "json", CURL_ZERO_TERMINATED);
+    return m;
+}
+
 char *bench_reply_text(CURLcode rc, long status, const char *body, char *error, size_t errlen)
 {
     if (rc != CURLE_OK) {

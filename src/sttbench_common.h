@@ -35,6 +35,14 @@ typedef struct bench_buf {
  * (curl then fails the transfer) when out of memory. */
 size_t bench_buf_append(char *data, size_t size, size_t nmemb, void *arg);
 
+/* The multipart form of a transcription request on h: "file" (the file at
+ * path; or, when path is NULL, a copy of len bytes at data named filename
+ * with media type ctype), "model" = profile and
+ * "response_format" = json. The caller may add parts and frees it with
+ * curl_mime_free(). NULL when out of memory. */
+curl_mime *bench_transcription_form(CURL *h, const char *path, const void *data, size_t len,
+                                    const char *filename, const char *ctype, const char *profile);
+
 /* The "text" of a transcription reply: a malloc'd copy when the transfer
  * succeeded (rc) with status 200 and a JSON body holding "text"; otherwise NULL
  * with the reason (curl's error, "HTTP <status>: <body>", or the missing

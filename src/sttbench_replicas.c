@@ -166,18 +166,8 @@ static int post_once(const char *url, const stt_load_body *b, const char *profil
         stt_seterr(err, errlen, STT_ENOMEM, "curl_easy_init failed");
         return -1;
     }
-    curl_mime *m = curl_mime_init(c);
-    curl_mimepart *part = curl_mime_addpart(m);
-    curl_mime_name(part, "file");
-    curl_mime_data(part, (const char *)b->data, b->len);
-    curl_mime_filename(part, b->filename);
-    curl_mime_type(part, b->content_type);
-    part = curl_mime_addpart(m);
-    curl_mime_name(part, "model");
-    curl_mime_data(part, profile, CURL_ZERO_TERMINATED);
-    part = curl_mime_addpart(m);
-    curl_mime_name(part, "response_format");
-    curl_mime_data(part, "json", CURL_ZERO_TERMINATED);
+    curl_mime *m =
+        bench_transcription_form(c, NULL, b->data, b->len, b->filename, b->content_type, profile);
     bench_buf body = {0};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");

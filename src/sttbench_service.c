@@ -328,21 +328,11 @@ static int post(const char *url, const upload *u, const char *profile, int threa
         snprintf(r->error, sizeof r->error, "curl_easy_init failed");
         return -1;
     }
-    curl_mime *mime = curl_mime_init(h);
-    curl_mimepart *part = curl_mime_addpart(mime);
-    curl_mime_name(part, "file");
-    curl_mime_data(part, (const char *)u->data, u->len);
-    curl_mime_filename(part, "audio.wav");
-    curl_mime_type(part, "audio/wav");
-    part = curl_mime_addpart(mime);
-    curl_mime_name(part, "model");
-    curl_mime_data(part, profile, CURL_ZERO_TERMINATED);
-    part = curl_mime_addpart(mime);
-    curl_mime_name(part, "response_format");
-    curl_mime_data(part, "json", CURL_ZERO_TERMINATED);
+    curl_mime *mime =
+        bench_transcription_form(h, NULL, u->data, u->len, "audio.wav", "audio/wav", profile);
     if (threads > 0) {
         snprintf(tbuf, sizeof tbuf, "%d", threads);
-        part = curl_mime_addpart(mime);
+        curl_mimepart *part = curl_mime_addpart(mime);
         curl_mime_name(part, "threads");
         curl_mime_data(part, tbuf, CURL_ZERO_TERMINATED);
     }
