@@ -12,5 +12,15 @@ do for [fmt in 'png svg'] {
   set ylabel 'latency (s)'
   set title 'Latency percentiles against offered load'
   plot 'load_steps.dat' using 1:3 with linespoints title 'p50', '' using 1:5 with linespoints title 'p95', '' using 1:6 with linespoints title 'p99', '' using 1:7 with linespoints title 'p99.9'
+  set output 'load_distribution.'.fmt
+  set title 'Latency distribution of each step'
+  set xlabel 'percentile'
+  set ylabel 'latency (s)'
+  set logscale y
+  set xtics ('0%%' 0, '90%%' 1, '99%%' 2, '99.9%%' 3, '99.99%%' 4)
+  plot for [i=0:*] 'load_distribution.dat' index i using 2:3 with linespoints title columnheader(1)
+  unset logscale y
+  set xtics autofreq
+  set xlabel 'concurrency (requests in flight)'
   unset output
 }
