@@ -435,11 +435,7 @@ static int write_outputs(const config *c, const stt_sysinfo *si, const stt_corpu
     json_t *root = json_object();
     json_object_set_new(root, "tool", json_string("sttbench audio"));
     json_object_set_new(root, "version", json_string(STT_VERSION));
-    json_object_set_new(root, "machine",
-                        json_pack("{s:s, s:i, s:i, s:I, s:s, s:s}", "cpu_model", si->cpu_model,
-                                  "logical_cores", si->logical_cores, "cpus_allowed",
-                                  si->cpus_allowed, "mem_total_bytes", (json_int_t)si->mem_total,
-                                  "kernel", si->kernel, "hostname", si->hostname));
+    json_object_set_new(root, "machine", bench_machine_json(si));
     json_object_set_new(root, "commit", json_string(si->commit));
     time_t t = time(NULL);
     char ts[64];

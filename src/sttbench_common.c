@@ -9,6 +9,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+json_t *bench_machine_json(const stt_sysinfo *si)
+{
+    return json_pack("{s:s, s:i, s:i, s:I, s:s, s:s}", "cpu_model", si->cpu_model, "logical_cores",
+                     si->logical_cores, "cpus_allowed", si->cpus_allowed, "mem_total_bytes",
+                     (json_int_t)si->mem_total, "kernel", si->kernel, "hostname", si->hostname);
+}
+
 double bench_now_s(void)
 {
     struct timespec t;

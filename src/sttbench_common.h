@@ -8,6 +8,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "sysinfo.h"
+
+/* The "machine" object of a results file: cpu_model, logical_cores,
+ * cpus_allowed, mem_total_bytes, kernel, hostname. */
+json_t *bench_machine_json(const stt_sysinfo *si);
+
 /* Seconds of CLOCK_MONOTONIC. */
 double bench_now_s(void);
 

@@ -377,11 +377,7 @@ static json_t *results_json(const cpu_results *res)
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     json_object_set_new(root, "schema", json_string("sttbench-cpu/1"));
     json_object_set_new(root, "created", json_string(created));
-    json_object_set_new(root, "machine",
-                        json_pack("{s:s, s:i, s:i, s:I, s:s, s:s}", "cpu_model", si->cpu_model,
-                                  "logical_cores", si->logical_cores, "cpus_allowed",
-                                  si->cpus_allowed, "mem_total_bytes", (json_int_t)si->mem_total,
-                                  "kernel", si->kernel, "hostname", si->hostname));
+    json_object_set_new(root, "machine", bench_machine_json(si));
     json_object_set_new(root, "commit", json_string(si->commit));
     json_t *jc = json_array(), *jm = json_array(), *jt = json_array(), *jw = json_array();
     for (int i = 0; i < c->ncores; i++)
