@@ -8,11 +8,26 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "loadgen.h"
 #include "sysinfo.h"
 
 /* The "machine" object of a results file: cpu_model, logical_cores,
  * cpus_allowed, mem_total_bytes, kernel, hostname. */
 json_t *bench_machine_json(const stt_sysinfo *si);
+
+/* The "machine" object of load.json and replicas.json: cpu_model, cores,
+ * cpus_allowed, memory_bytes, hostname, kernel (from stt_sysinfo_get()). */
+json_t *bench_host_json(void);
+
+/* `git rev-parse --short HEAD` of the working directory as a JSON string, or
+ * null outside a checkout. */
+json_t *bench_git_commit(void);
+
+/* Reads the upload at path into b: the bytes (malloc'd: the caller frees
+ * b->data), the file name (borrowed from path), the media type from the
+ * extension, the audio duration from libsndfile (0 when it cannot tell) and
+ * weight. Returns 0, or -1 when the file cannot be read or is empty. */
+int bench_load_body(const char *path, unsigned weight, stt_load_body *b);
 
 /* Seconds of CLOCK_MONOTONIC. */
 double bench_now_s(void);

@@ -105,48 +105,6 @@ static int parse_list(const char *s, double *out, int *n)
     return *n > 0 ? 0 : -1;
 }
 
-static const char *content_type(const char *path)
-{
-    const char *dot = strrchr(path, '.');
-    if (!dot) return "application/octet-stream";
-    if (!strcasecmp(dot, ".wav")) return "audio/wav";
-    if (!strcasecmp(dot, ".mp3")) return "audio/mpeg";
-    if (!strcasecmp(dot, ".flac")) return "audio/flac";
-    if (!strcasecmp(dot, ".ogg") || !strcasecmp(dot, ".oga")) return "audio/ogg";
-    return "application/octet-stream";
-}
-
-static double audio_duration(const char *path)
-{
-    SF_INFO info = {0};
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f) return 0;
-    sf_close(f);
-    return info.samplerate > 0 ? (double)info.frames / info.samplerate : 0;
-}
-
-static int load_body(const char *path, unsigned weight, stt_load_body *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) || st.st_size <= 0) {
-        fclose(f);
-        return -1;
-    }
-    unsigned char *buf = malloc((size_t)st.st_size);
-    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    const char *slash = strrchr(path, '/');
-    *b = (stt_load_body){slash ? slash + 1 : path, content_type(path),   buf,
-                         (size_t)st.st_size,       audio_duration(path), weight};
-    return 0;
-}
-
 /* The corpus folder when path names a corpus manifest (the folder itself,
  * DIR/manifest, DIR/manifest.json or DIR/manifest.tsv with manifest.json beside
  * it), else NULL: a PATH [WEIGHT] list. malloc'd. */
@@ -258,7 +216,7 @@ static int load_corpus_mix(const config *c, const char *dir, stt_load_body *bodi
         }
         sprintf(full, "%s/%s", dir, e[i].file);
         unsigned wi = w < 1 ? 1 : (unsigned)lround(w);
-        if (load_body(full, wi, &bodies[*n])) {
+        if (bench_load_body(full, wi, &bodies[*n])) {
             fprintf(stderr, "sttbench load: cannot read %s\n", full);
             free(full);
             rc = -1;
@@ -315,7 +273,7 @@ static int load_mix(const config *c, stt_load_body *bodies, size_t *n, char **pa
             strcpy(full, path);
         else
             sprintf(full, "%s/%s", dir, path);
-        if (load_body(full, weight ? weight : 1, &bodies[*n])) {
+        if (bench_load_body(full, weight ? weight : 1, &bodies[*n])) {
             fprintf(stderr, "sttbench load: cannot read %s\n", full);
             free(full);
             fclose(f);
@@ -473,47 +431,6 @@ static json_t *step_json(const step_run *r)
             j, "arrival",
             json_string(r->step.arrival == STT_ARRIVAL_POISSON ? "poisson" : "constant"));
     return j;
-}
-
-static json_t *machine_json(void)
-{
-    char model[256] = "unknown", line[512];
-    long long mem_kb = 0;
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        while (fgets(line, sizeof line, f))
-            if (!strncmp(line, "model name", 10)) {
-                char *c = strchr(line, ':');
-                if (c) {
-                    snprintf(model, sizeof model, "%s", c + 2);
-                    model[strcspn(model, "\n")] = 0;
-                }
-                break;
-            }
-        fclose(f);
-    }
-    f = fopen("/proc/meminfo", "r");
-    if (f) {
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "MemTotal: %lld kB", &mem_kb) == 1) break;
-        fclose(f);
-    }
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    return json_pack("{s:s, s:i, s:I, s:s}", "cpu_model", model, "cores",
-                     (int)sysconf(_SC_NPROCESSORS_ONLN), "memory_bytes", (json_int_t)mem_kb * 1024,
-                     "hostname", host);
-}
-
-static json_t *git_commit(void)
-{
-    char buf[64] = "";
-    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
-    if (!p) return json_null();
-    if (!fgets(buf, sizeof buf, p)) buf[0] = 0;
-    pclose(p);
-    buf[strcspn(buf, "\n")] = 0;
-    return buf[0] ? json_string(buf) : json_null();
 }
 
 static json_t *config_json(const config *c)
@@ -890,7 +807,7 @@ int bench_load_main(int argc, char **argv)
     size_t nbodies = 0;
     if (post) {
         if (c.file) {
-            if (load_body(c.file, 1, &bodies[0])) {
+            if (bench_load_body(c.file, 1, &bodies[0])) {
                 fprintf(stderr, "sttbench load: cannot read %s\n", c.file);
                 return 1;
             }
@@ -1023,8 +940,8 @@ int bench_load_main(int argc, char **argv)
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         json_t *root =
             json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "tool", "sttbench load", "version",
-                      STT_VERSION, "created", when, "machine", machine_json(), "git_commit",
-                      git_commit(), "config", config_json(&c), "steps", steps);
+                      STT_VERSION, "created", when, "machine", bench_host_json(), "git_commit",
+                      bench_git_commit(), "config", config_json(&c), "steps", steps);
         json_t *uploads = json_array();
         for (size_t i = 0; i < nbodies; i++)
             json_array_append_new(uploads,

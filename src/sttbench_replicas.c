@@ -231,23 +231,6 @@ static int in_path(const char *prog)
     return 0;
 }
 
-static json_t *machine_json(void)
-{
-    stt_sysinfo si;
-    stt_sysinfo_get(&si, NULL);
-    return json_pack("{s:s, s:i, s:i, s:I, s:s, s:s}", "cpu_model", si.cpu_model, "cores",
-                     si.logical_cores, "cpus_allowed", si.cpus_allowed, "memory_bytes",
-                     (json_int_t)si.mem_total, "hostname", si.hostname, "kernel", si.kernel);
-}
-
-static json_t *git_commit(void)
-{
-    char buf[64] = "";
-    char *argv[] = {"git", "rev-parse", "--short", "HEAD", NULL};
-    if (hosts_run_cmd(argv, buf, sizeof buf) != 0) return json_null();
-    return buf[0] ? json_string(buf) : json_null();
-}
-
 /* First line of `haproxy -v`, or null. */
 static json_t *haproxy_version(void)
 {
@@ -266,37 +249,6 @@ static void utc_now(char *out, size_t len)
 }
 
 /* ---- results ---- */
-
-static int load_file(const char *path, stt_load_body *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    struct stat st;
-    unsigned char *buf = NULL;
-    if (fstat(fileno(f), &st) || st.st_size <= 0 || !(buf = malloc((size_t)st.st_size)) ||
-        fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (sf) sf_close(sf);
-    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-    const char *type = "application/octet-stream";
-    if (dot && !strcasecmp(dot, ".wav")) type = "audio/wav";
-    if (dot && !strcasecmp(dot, ".flac")) type = "audio/flac";
-    if (dot && !strcasecmp(dot, ".mp3")) type = "audio/mpeg";
-    if (dot && !strcasecmp(dot, ".ogg")) type = "audio/ogg";
-    *b = (stt_load_body){slash ? slash + 1 : path,
-                         type,
-                         buf,
-                         (size_t)st.st_size,
-                         sf && info.samplerate > 0 ? (double)info.frames / info.samplerate : 0,
-                         1};
-    return 0;
-}
 
 static double pct_s(const stt_histogram *h, double p)
 {
@@ -856,7 +808,7 @@ int bench_replicas_main(int argc, char **argv)
         return 2;
     }
     stt_load_body body;
-    if (load_file(c.file, &body)) {
+    if (bench_load_body(c.file, 1, &body)) {
         say("cannot read --file %s: %s", c.file, strerror(errno));
         return 2;
     }
@@ -937,8 +889,8 @@ done:
         utc_now(when, sizeof when);
         json_t *root = json_pack(
             "{s:s, s:s, s:s, s:o, s:o, s:o, s:{s:i, s:o, s:o, s:o, s:s, s:o}, s:o}", "tool",
-            "sttbench replicas", "version", STT_VERSION, "created", when, "machine", machine_json(),
-            "git_commit", git_commit(), "config",
+            "sttbench replicas", "version", STT_VERSION, "created", when, "machine",
+            bench_host_json(), "git_commit", bench_git_commit(), "config",
             config_json(&c, &body, subnet, rs, harness_cpus, navail), "service_time", "n", sv.n,
             "mean_s", bench_jnum(sv.mean), "p50_s", bench_jnum(sv.p50), "p95_s", bench_jnum(sv.p95),
             "measured_on", "replica 0, direct (no haproxy), sequential, idle", "samples", svcj,
