@@ -53,47 +53,47 @@ done
 M_MOD=() M_FILE=() M_TESTS=() M_WHAT=() M_SED=()
 mut() { M_MOD+=("$1"); M_FILE+=("$2"); M_TESTS+=("$3"); M_WHAT+=("$4"); M_SED+=("$5"); }
 
-mut audio lib/audio.c test_audio "mixdown sums the channels instead of averaging" \
+mut audio lib/svc/audio.c test_audio "mixdown sums the channels instead of averaging" \
     's#mono\[i\] = sum / (float)ch;#mono[i] = sum;#'
-mut vad lib/vad.c test_vad "a pause of exactly min_pause_s is bridged (< became <=)" \
+mut vad lib/svc/vad.c test_vad "a pause of exactly min_pause_s is bridged (< became <=)" \
     's#a - segs\[n_segs - 1\].end < min_pause_f#a - segs[n_segs - 1].end <= min_pause_f#'
-mut engine lib/engine_pocketsphinx.c test_pool "no ps_start_stream(): channel state leaks between pieces" \
+mut engine lib/svc/engine_pocketsphinx.c test_pool "no ps_start_stream(): channel state leaks between pieces" \
     's#if (ps_start_stream(e->ps) < 0 || ps_start_utt(e->ps) < 0)#if (ps_start_utt(e->ps) < 0)#'
-mut worker lib/worker.c test_pool "piece offset read as bytes, not samples" \
+mut worker lib/svc/worker.c test_pool "piece offset read as bytes, not samples" \
     's#size_t start = (size_t)job.offset \* sizeof(int16_t);#size_t start = (size_t)job.offset;#'
-mut pool lib/pool.c test_pool "results stored in completion order, not piece order" \
+mut pool lib/svc/pool.c test_pool "results stored in completion order, not piece order" \
     's#r->results\[w->piece\] = t;#r->results[r->done] = t;#'
-mut transcript lib/transcript.c test_transcript "append shifts words but not segments" \
+mut transcript lib/svc/transcript.c test_transcript "append shifts words but not segments" \
     's#(stt_segment){s.start + offset_s, s.end + offset_s,#(stt_segment){s.start, s.end,#'
-mut form lib/form.c test_form "a delimiter split across chunks is not held back" \
+mut form lib/svc/form.c test_form "a delimiter split across chunks is not held back" \
     's#(n >= f->dlen ? n - (f->dlen - 1) : 0)#n#'
-mut http_api lib/http_api.c test_http_api "API key compare ignores length (key+suffix accepted)" \
+mut http lib/svc/http.c test_http "API key compare ignores length (key+suffix accepted)" \
     's#unsigned char diff = (unsigned char)(gl != kl);#unsigned char diff = 0;#'
-mut metrics lib/metrics.c test_metrics "histogram bucket bound exclusive (le: <= became <)" \
+mut metrics lib/svc/metrics.c test_metrics "histogram bucket bound exclusive (le: <= became <)" \
     's#if (v <= f->bounds\[i\]) {#if (v < f->bounds[i]) {#'
-mut wer lib/wer.c test_wer "alignment tie prefers deletion over insertion (< became <=)" \
+mut wer lib/lab/wer.c test_wer "alignment tie prefers deletion over insertion (< became <=)" \
     's#} else if (del < ins) {#} else if (del <= ins) {#'
-mut corpus lib/corpus.c test_corpus "pauses all at the end instead of after each clip" \
+mut corpus lib/lab/corpus.c test_corpus "pauses all at the end instead of after each clip" \
     's#o += c->n + pause_n;#o += c->n;#'
-mut loadgen lib/loadgen.c test_loadgen "open-loop latency from send time (coordinated omission)" \
+mut loadgen lib/lab/loadgen.c test_loadgen "open-loop latency from send time (coordinated omission)" \
     's#sl->sched_ns = w->s->mode == STT_LOAD_OPEN ? sched : sl->send_ns;#sl->sched_ns = sl->send_ns;#'
-mut histogram lib/histogram.c test_histogram "merge into an empty histogram keeps min 0" \
+mut histogram lib/lab/histogram.c test_histogram "merge into an empty histogram keeps min 0" \
     's#if (dst->count == 0 || src->min < dst->min) dst->min = src->min;#if (src->min < dst->min) dst->min = src->min;#'
-mut cpulimit lib/cpulimit.c test_cpulimit "cpuset skips one CPU too many (first_cpu off by one)" \
+mut cpulimit lib/lab/cpulimit.c test_cpulimit "cpuset skips one CPU too many (first_cpu off by one)" \
     's#if (idx++ < p->first_cpu) continue;#if (idx++ <= p->first_cpu) continue;#'
-mut server lib/server.c test_server "metric lookup matches a longer name's prefix" \
+mut sut lib/lab/sut.c test_sut "metric lookup matches a longer name's prefix" \
     's#if (!strncmp(p, name, l) && (p\[l\] == . . || p\[l\] == .\\t.)) return#if (!strncmp(p, name, l)) return#'
-mut sysinfo lib/sysinfo.c test_sysinfo "process CPU time leaves out system time" \
-    's#return (double)(ut + st) / (double)sysconf#return (double)ut / (double)sysconf#'
-mut fit lib/fit.c test_fit "USL peak uses 1 + sigma instead of 1 - sigma" \
+mut proc lib/lab/proc.c test_proc "process CPU time leaves out system time" \
+    's#\*s = (double)(t\[0\] + t\[1\]) / (double)sysconf#*s = (double)t[0] / (double)sysconf#'
+mut fit lib/lab/fit.c test_fit "USL peak uses 1 + sigma instead of 1 - sigma" \
     's#out->peak_n = sqrt((1.0 - out->sigma) / out->kappa);#out->peak_n = sqrt((1.0 + out->sigma) / out->kappa);#'
-mut queueing lib/queueing.c test_queueing "Allen-Cunneen factor without the /2" \
+mut queueing lib/lab/queueing.c test_queueing "Allen-Cunneen factor without the /2" \
     's#\* (p->ca2 + r->cs2) / 2.0;#* (p->ca2 + r->cs2);#'
-mut report lib/report.c test_report "termination grace without its +50% margin" \
+mut report lib/lab/report/report.c test_report "termination grace without its +50% margin" \
     's#(int)ceil(worst \* 1.5) + 10#(int)ceil(worst) + 10#'
-mut testreport lib/testreport.c test_testreport "violation threshold is slow_seconds, not max_test_seconds" \
+mut testreport lib/lab/testreport/testreport.c test_testreport "violation threshold is slow_seconds, not max_test_seconds" \
     's#t->v.seconds > p->max_test_seconds &&#t->v.seconds > p->slow_seconds \&\&#'
-mut html lib/html.c test_testreport "double quote not escaped" \
+mut html lib/lab/html.c test_testreport "double quote not escaped" \
     's#fputs("&quot;", f);#fputc(*s, f);#'
 
 selected=()
@@ -172,9 +172,9 @@ if [ $dry = 1 ]; then
     exit $((bad * 2))
 fi
 
-# A test program is tests/unit/NAME.c or tests/integration/NAME.c; a mutation
+# A test program is tests/unit/LIB/NAME.c or tests/integration/NAME.c; a mutation
 # whose tests do not exist is not caught by anything.
-have_test() { [ -f "$src/tests/unit/$1.c" ] || [ -f "$src/tests/integration/$1.c" ]; }
+have_test() { compgen -G "$src/tests/unit/*/$1.c" >/dev/null || [ -f "$src/tests/integration/$1.c" ]; }
 targets=()
 for i in "${selected[@]}"; do
     for t in ${M_TESTS[$i]//,/ }; do

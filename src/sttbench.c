@@ -4,26 +4,6 @@
 
 #include "sttbench.h"
 
-/* A subcommand not built into this binary yet says so instead of failing to link;
- * its real definition in src/sttbench_<name>.c overrides this one. */
-#define STT_PENDING(name)                                                                          \
-    __attribute__((weak)) int bench_##name##_main(int argc, char **argv)                           \
-    {                                                                                              \
-        (void)argc;                                                                                \
-        fprintf(stderr, "sttbench %s: not available in this build\n", argv[0]);                    \
-        return 2;                                                                                  \
-    }
-STT_PENDING(corpus)
-STT_PENDING(audio)
-STT_PENDING(load)
-STT_PENDING(cpu)
-STT_PENDING(compare)
-STT_PENDING(report)
-STT_PENDING(tests)
-STT_PENDING(service)
-STT_PENDING(plan)
-STT_PENDING(replicas)
-
 static const struct {
     const char *name;
     int (*main)(int, char **);
@@ -33,7 +13,6 @@ static const struct {
     {"audio", bench_audio_main, "time, memory and accuracy against audio length"},
     {"load", bench_load_main, "concurrency and rate sweeps, latency under load"},
     {"cpu", bench_cpu_main, "cores x threads grid, scaling-law fits"},
-    {"compare", bench_compare_main, "regression verdict between two result sets"},
     {"report", bench_report_main, "performance report and scaling strategy"},
     {"service", bench_service_main, "sttd against the raw engine: overhead, memory, threads"},
     {"plan", bench_plan_main, "pods of which shape for a given traffic (queueing model)"},

@@ -8,7 +8,6 @@ int bench_corpus_main(int argc, char **argv);
 int bench_audio_main(int argc, char **argv);
 int bench_load_main(int argc, char **argv);
 int bench_cpu_main(int argc, char **argv);
-int bench_compare_main(int argc, char **argv);
 int bench_report_main(int argc, char **argv);
 int bench_tests_main(int argc, char **argv);
 int bench_service_main(int argc, char **argv);

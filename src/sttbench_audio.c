@@ -17,9 +17,10 @@
 
 #include "corpus.h"
 #include "error.h"
-#include "server.h"
+#include "sut.h"
 #include "sttbench.h"
 #include "sttbench_common.h"
+#include "proc.h"
 #include "sysinfo.h"
 #include "wer.h"
 
@@ -119,7 +120,7 @@ static void measure(const config *c, const char *path, const char *profile, samp
 
     stt_memsampler *ms = NULL;
     if (c->server_pid > 0) {
-        stt_mem_tree(c->server_pid, &s->before, NULL, 0);
+        stt_proc_mem_tree(c->server_pid, &s->before, NULL, 0);
         ms = stt_memsampler_start(c->server_pid, SAMPLE_MS, NULL, 0);
     }
     double t0 = bench_now_s();
@@ -436,7 +437,7 @@ static int write_outputs(const config *c, const stt_sysinfo *si, const stt_corpu
     json_object_set_new(root, "tool", json_string("sttbench audio"));
     json_object_set_new(root, "version", json_string(STT_VERSION));
     json_object_set_new(root, "machine", bench_machine_json(si));
-    json_object_set_new(root, "commit", json_string(si->commit));
+    json_object_set_new(root, "commit", json_string(bench_commit()));
     time_t t = time(NULL);
     char ts[64];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
@@ -577,7 +578,7 @@ static int write_outputs(const config *c, const stt_sysinfo *si, const stt_corpu
             "Machine: %s, %d logical cores (%d usable), %.1f GiB RAM, %s. Commit %s. "
             "Server %s (%s API), %d request(s) per file and profile, medians shown.\n\n",
             si->cpu_model, si->logical_cores, si->cpus_allowed, si->mem_total / 1073741824.0,
-            si->kernel, si->commit, c->url, c->api, c->repeat);
+            si->kernel, bench_commit(), c->url, c->api, c->repeat);
     fprintf(f, "## Profiles (16 kHz WAV files)\n\n| profile | files | audio s | process s | RTF | "
                "RTFx | WER | ref words |\n|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < c->n_profiles; i++) {
@@ -744,7 +745,7 @@ int bench_audio_main(int argc, char **argv)
     char dir[PATH_MAX];
     stt_sut_exe_dir(dir, sizeof dir);
     stt_sysinfo si;
-    stt_sysinfo_get(&si, dir);
+    stt_sysinfo_get(&si);
     if (c.server_pid <= 0)
         fprintf(stderr, "sttbench audio: no --server-pid or --spawn: memory not sampled\n");
     rc = write_outputs(&c, &si, ent, n_ent, sel, res, n_res, fits, 2 * (size_t)c.n_profiles, rows,

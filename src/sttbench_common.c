@@ -1,6 +1,8 @@
 /* sttbench_common: helpers shared by the sttbench subcommands. */
 #include "sttbench_common.h"
 
+#include "results.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@ json_t *bench_machine_json(const stt_sysinfo *si)
 json_t *bench_host_json(void)
 {
     stt_sysinfo si;
-    stt_sysinfo_get(&si, NULL);
+    stt_sysinfo_get(&si);
     return json_pack("{s:s, s:i, s:i, s:I, s:s, s:s}", "cpu_model", si.cpu_model, "cores",
                      si.logical_cores, "cpus_allowed", si.cpus_allowed, "memory_bytes",
                      (json_int_t)si.mem_total, "hostname", si.hostname, "kernel", si.kernel);
@@ -29,55 +31,14 @@ json_t *bench_host_json(void)
 
 json_t *bench_git_commit(void)
 {
-    char buf[64] = "";
-    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
-    if (!p) return json_null();
-    if (!fgets(buf, sizeof buf, p)) buf[0] = 0;
-    pclose(p);
-    buf[strcspn(buf, "\n")] = 0;
-    return buf[0] ? json_string(buf) : json_null();
+    return json_string(bench_commit());
 }
 
-static const char *content_type(const char *path)
+const char *bench_commit(void)
 {
-    const char *dot = strrchr(path, '.');
-    if (!dot) return "application/octet-stream";
-    if (!strcasecmp(dot, ".wav")) return "audio/wav";
-    if (!strcasecmp(dot, ".mp3")) return "audio/mpeg";
-    if (!strcasecmp(dot, ".flac")) return "audio/flac";
-    if (!strcasecmp(dot, ".ogg") || !strcasecmp(dot, ".oga")) return "audio/ogg";
-    return "application/octet-stream";
-}
-
-static double audio_duration(const char *path)
-{
-    SF_INFO info = {0};
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f) return 0;
-    sf_close(f);
-    return info.samplerate > 0 ? (double)info.frames / info.samplerate : 0;
-}
-
-int bench_load_body(const char *path, unsigned weight, stt_load_body *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) || st.st_size <= 0) {
-        fclose(f);
-        return -1;
-    }
-    unsigned char *buf = malloc((size_t)st.st_size);
-    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        free(buf);
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    const char *slash = strrchr(path, '/');
-    *b = (stt_load_body){slash ? slash + 1 : path, content_type(path),   buf,
-                         (size_t)st.st_size,       audio_duration(path), weight};
-    return 0;
+    static char buf[64];
+    if (!buf[0]) stt_results_commit(buf, sizeof buf);
+    return buf;
 }
 
 double bench_now_s(void)

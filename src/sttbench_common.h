@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "loadgen.h"
+#include "proc.h"
 #include "sysinfo.h"
 
 /* The "machine" object of a results file: cpu_model, logical_cores,
@@ -23,11 +24,8 @@ json_t *bench_host_json(void);
  * null outside a checkout. */
 json_t *bench_git_commit(void);
 
-/* Reads the upload at path into b: the bytes (malloc'd: the caller frees
- * b->data), the file name (borrowed from path), the media type from the
- * extension, the audio duration from libsndfile (0 when it cannot tell) and
- * weight. Returns 0, or -1 when the file cannot be read or is empty. */
-int bench_load_body(const char *path, unsigned weight, stt_load_body *b);
+/* The source tree's commit (stt_results_commit), looked up once. */
+const char *bench_commit(void);
 
 /* Seconds of CLOCK_MONOTONIC. */
 double bench_now_s(void);

@@ -18,10 +18,11 @@
 #include "corpus.h"
 #include "cpulimit.h"
 #include "error.h"
-#include "server.h"
+#include "sut.h"
 #include "sttbench.h"
 #include "sttbench_common.h"
 #include "sttbench_cpu.h"
+#include "proc.h"
 #include "sysinfo.h"
 
 #define DEFAULT_CMD "{bin}/sttd --port {port} --workers {workers} --threads {threads} --quiet"
@@ -327,7 +328,7 @@ int bench_cpu_main(int argc, char **argv)
     stt_sysinfo si;
     char dir[PATH_MAX];
     stt_sut_exe_dir(dir, sizeof dir);
-    stt_sysinfo_get(&si, dir);
+    stt_sysinfo_get(&si);
     cpu_verdict v;
     cpu_decide(nan_ ? &an[0] : &(cpu_analysis){0}, si.cpus_allowed, &v);
 

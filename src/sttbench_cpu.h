@@ -15,6 +15,7 @@
 #include "corpus.h"
 #include "cpulimit.h"
 #include "fit.h"
+#include "proc.h"
 #include "sysinfo.h"
 
 #define CPU_MAXV 16    /* values of one option list; core counts of one series */

@@ -11,6 +11,7 @@
 #include "fit.h"
 #include "sttbench_common.h"
 #include "sttbench_cpu.h"
+#include "proc.h"
 #include "sysinfo.h"
 
 static json_t *jpair(double a, double b)
@@ -83,7 +84,7 @@ static void write_report(const cpu_config *c, const stt_sysinfo *si, const cpu_f
             "Server: `%s`. Saturated load: closed loop, concurrency 2 x workers, %.0f s per "
             "point, file %s. Single requests: median of %d.\n\n",
             si->cpu_model, si->logical_cores, si->cpus_allowed, si->mem_total / 1073741824.0,
-            si->kernel, si->commit, c->server_cmd, c->duration, files[CPU_ROLE_SHORT].e->file,
+            si->kernel, bench_commit(), c->server_cmd, c->duration, files[CPU_ROLE_SHORT].e->file,
             c->repeat);
     fprintf(f, "Every point was started under its restriction and verified (affinity or cgroup "
                "of every process of the server tree, the quota read back, the server's "
@@ -378,7 +379,7 @@ static json_t *results_json(const cpu_results *res)
     json_object_set_new(root, "schema", json_string("sttbench-cpu/1"));
     json_object_set_new(root, "created", json_string(created));
     json_object_set_new(root, "machine", bench_machine_json(si));
-    json_object_set_new(root, "commit", json_string(si->commit));
+    json_object_set_new(root, "commit", json_string(bench_commit()));
     json_t *jc = json_array(), *jm = json_array(), *jt = json_array(), *jw = json_array();
     for (int i = 0; i < c->ncores; i++)
         json_array_append_new(jc, json_integer(c->cores[i]));

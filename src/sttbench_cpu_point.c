@@ -12,12 +12,14 @@
 #include "cpulimit.h"
 #include "error.h"
 #include "loadgen.h"
-#include "server.h"
+#include "client.h"
+#include "sut.h"
 #include "sttbench_common.h"
 #include "sttbench_cpu.h"
+#include "proc.h"
 #include "sysinfo.h"
 
-static stt_load_params load_params(const char *url, stt_load_body *b)
+static stt_load_params load_params(const char *url, stt_upload *b)
 {
     stt_load_params lp = stt_load_default_params();
     lp.url = url;
@@ -28,16 +30,16 @@ static stt_load_params load_params(const char *url, stt_load_body *b)
     return lp;
 }
 
-static stt_load_body body_of(const cpu_file *f)
+static stt_upload body_of(const cpu_file *f)
 {
-    stt_load_body b = {f->e->file, "audio/wav", f->data, f->len, f->e->duration_s, 1};
+    stt_upload b = {f->e->file, "audio/wav", f->data, f->len, f->e->duration_s, 1};
     return b;
 }
 
 int cpu_single_latency(const char *url, const cpu_file *f, int n, cpu_lat *out, char *err,
                        size_t errlen)
 {
-    stt_load_body b = body_of(f);
+    stt_upload b = body_of(f);
     stt_load_params lp = load_params(url, &b);
     stt_load_step st = {0};
     st.mode = STT_LOAD_CLOSED;
@@ -61,7 +63,7 @@ int cpu_single_latency(const char *url, const cpu_file *f, int n, cpu_lat *out, 
 int cpu_saturate(const char *url, const cpu_file *f, int conc, double dur, cpu_thr *t, char *err,
                  size_t errlen)
 {
-    stt_load_body b = body_of(f);
+    stt_upload b = body_of(f);
     stt_load_params lp = load_params(url, &b);
     lp.threads = conc > 8 ? 2 : 1;
     stt_load_step st = {0};
@@ -183,8 +185,8 @@ static json_t *verify(const stt_cpulimit *l, stt_sut *s, const cpu_point *pt, in
     free(ev);
     char *m = NULL;
     int st = stt_sut_get(s, "/metrics", &m, 10);
-    double w = st == 200 ? stt_sut_metric(m, "sttd_workers") : NAN;
-    double t = st == 200 ? stt_sut_metric(m, "sttd_threads_per_request") : NAN;
+    double w = st == 200 ? stt_client_metric(m, "sttd_workers") : NAN;
+    double t = st == 200 ? stt_client_metric(m, "sttd_threads_per_request") : NAN;
     free(m);
     if (isfinite(w) || sttd) {
         snprintf(exp, sizeof exp, "%d", pt->workers);

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "cpulimit.h"
-#include "server.h"
+#include "sut.h"
 #include "sttbench_cpu.h"
+#include "proc.h"
 #include "sysinfo.h"
 
 #define MAXREPLICAS 64 /* replicas of one pod shape */

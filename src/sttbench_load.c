@@ -167,7 +167,7 @@ static double named_weight(const char *weights, const char *file)
 /* Uploads from the corpus manifest of dir, selected and weighted by the
  * --mix-* options. Weights are whole numbers of turns in the request order, so
  * a fractional weight is rounded (at least 1 for a file kept). */
-static int load_corpus_mix(const config *c, const char *dir, stt_load_body *bodies, size_t *n,
+static int load_corpus_mix(const config *c, const char *dir, stt_upload *bodies, size_t *n,
                            char **paths)
 {
     stt_corpus_entry *e = NULL;
@@ -216,7 +216,7 @@ static int load_corpus_mix(const config *c, const char *dir, stt_load_body *bodi
         }
         sprintf(full, "%s/%s", dir, e[i].file);
         unsigned wi = w < 1 ? 1 : (unsigned)lround(w);
-        if (bench_load_body(full, wi, &bodies[*n])) {
+        if (stt_upload_read(full, wi, &bodies[*n], NULL, 0)) {
             fprintf(stderr, "sttbench load: cannot read %s\n", full);
             free(full);
             rc = -1;
@@ -236,7 +236,7 @@ static int load_corpus_mix(const config *c, const char *dir, stt_load_body *bodi
 }
 
 /* Reads the mix's uploads; paths are kept alive in *paths for the bodies. */
-static int load_mix(const config *c, stt_load_body *bodies, size_t *n, char **paths)
+static int load_mix(const config *c, stt_upload *bodies, size_t *n, char **paths)
 {
     const char *manifest = c->mix;
     char *cdir = corpus_dir_of(manifest);
@@ -273,7 +273,7 @@ static int load_mix(const config *c, stt_load_body *bodies, size_t *n, char **pa
             strcpy(full, path);
         else
             sprintf(full, "%s/%s", dir, path);
-        if (bench_load_body(full, weight ? weight : 1, &bodies[*n])) {
+        if (stt_upload_read(full, weight ? weight : 1, &bodies[*n], NULL, 0)) {
             fprintf(stderr, "sttbench load: cannot read %s\n", full);
             free(full);
             fclose(f);
@@ -802,12 +802,12 @@ int bench_load_main(int argc, char **argv)
     if (c.find_max && !c.rate_arg) c.values[0] = 1, c.nvalues = 1;
     resolve_url(&c);
 
-    stt_load_body bodies[MAX_BODIES];
+    stt_upload bodies[MAX_BODIES];
     char *paths[MAX_BODIES] = {0};
     size_t nbodies = 0;
     if (post) {
         if (c.file) {
-            if (bench_load_body(c.file, 1, &bodies[0])) {
+            if (stt_upload_read(c.file, 1, &bodies[0], NULL, 0)) {
                 fprintf(stderr, "sttbench load: cannot read %s\n", c.file);
                 return 1;
             }

@@ -25,14 +25,15 @@
 #include <unistd.h>
 
 #include "cpulimit.h"
-#include "engine.h"
+#include "api.h"
 #include "error.h"
 #include "loadgen.h"
 #include "queueing.h"
-#include "server.h"
+#include "sut.h"
 #include "sttbench.h"
 #include "sttbench_common.h"
 #include "sttbench_replicas_hosts.h"
+#include "proc.h"
 #include "sysinfo.h"
 
 #define MAXR HOSTS_MAX   /* replica counts in one run, and replicas at most */
@@ -158,7 +159,7 @@ static int parse_list(const char *s, int *out, int max)
 
 /* One transcription request; *secs = its wall time. Returns 0 when it got 200
  * with a transcript, else -1 with the reason in err. */
-static int post_once(const char *url, const stt_load_body *b, const char *profile, double *secs,
+static int post_once(const char *url, const stt_upload *b, const char *profile, double *secs,
                      char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
@@ -288,7 +289,7 @@ typedef struct svc {
     double mean, p50, p95;
 } svc;
 
-static json_t *config_json(const config *c, const stt_load_body *b, int subnet,
+static json_t *config_json(const config *c, const stt_upload *b, int subnet,
                            const hosts_replica *rs, const char *harness_cpus, int navail)
 {
     json_t *ks = json_array(), *hosts = json_array();
@@ -434,14 +435,14 @@ static void print_conditions(FILE *f, const point *pts, int n)
 }
 
 static int write_report(const config *c, const svc *sv, const point *pts, int n,
-                        const char *harness_cpus, int navail, const stt_load_body *b)
+                        const char *harness_cpus, int navail, const stt_upload *b)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/replicas_report.md", c->out);
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     stt_sysinfo si;
-    stt_sysinfo_get(&si, NULL);
+    stt_sysinfo_get(&si);
     fprintf(f, "# Replicas: measured against the M/G/c model\n\n");
     fprintf(f,
             "Machine: %s, %d CPU(s) usable. Each replica: sttd in its own network namespace, "
@@ -509,7 +510,7 @@ static void step_progress(void *arg, double elapsed, uint64_t done)
 /* Warms every replica with SVC_WARMUP requests, then times SVC_SAMPLES
  * sequential requests sent straight to replica 0 (no haproxy, nothing else
  * running): the service-time distribution the model is given. */
-static int measure_service(const hosts_replica *rs, int n, const stt_load_body *b,
+static int measure_service(const hosts_replica *rs, int n, const stt_upload *b,
                            const char *profile, svc *sv, char *err, size_t errlen)
 {
     char url[160];
@@ -588,7 +589,7 @@ static double own_cpu_s(void)
 /* One point: haproxy before replicas 0..p->replicas-1, an open-loop Poisson
  * step at rho x servers / mean service time, and the model's prediction. */
 static int run_point(const config *c, const hosts_replica *rs, const int *spare, int nspare,
-                     const svc *sv, const stt_load_body *b, point *p, char *err, size_t errlen)
+                     const svc *sv, const stt_upload *b, point *p, char *err, size_t errlen)
 {
     p->servers = p->replicas * c->workers;
     p->requests = c->requests;
@@ -807,8 +808,8 @@ int bench_replicas_main(int argc, char **argv)
         say("cannot run --sttd %s: %s", c.sttd, strerror(errno));
         return 2;
     }
-    stt_load_body body;
-    if (bench_load_body(c.file, 1, &body)) {
+    stt_upload body;
+    if (stt_upload_read(c.file, 1, &body, NULL, 0)) {
         say("cannot read --file %s: %s", c.file, strerror(errno));
         return 2;
     }

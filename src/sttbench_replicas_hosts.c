@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "server.h"
+#include "sut.h"
 #include "sttbench_common.h"
 
 /* ---- what this run created, so that every exit path can remove it ----

@@ -26,12 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio.h"
 #include "corpus.h"
 #include "error.h"
-#include "server.h"
+#include "sut.h"
 #include "sttbench.h"
 #include "sttbench_common.h"
+#include "proc.h"
 #include "sysinfo.h"
 #include "wer.h"
 
@@ -178,7 +178,7 @@ static json_t *jwer(const stt_wer_counts *c)
 static int write_wav(const char *path, const int16_t *pcm, size_t n, char *err, size_t errlen)
 {
     SF_INFO info = {
-        .samplerate = STT_SAMPLE_RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+        .samplerate = STT_CORPUS_RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
     SNDFILE *f = sf_open(path, SFM_WRITE, &info);
     if (!f) return stt_seterr(err, errlen, STT_EIO, "%s: %s", path, sf_strerror(NULL));
     sf_count_t w = sf_write_short(f, pcm, (sf_count_t)n);
@@ -222,16 +222,20 @@ static char *joined_reference(upload *clips, int n, int reps)
  * construction (clips, 0.6 s of silence after each) made here. */
 static int prepare_audio(svc *s, char *err, size_t errlen)
 {
-    stt_audio a[N_CLIPS];
+    struct {
+        short *samples;
+        size_t n_samples;
+    } a[N_CLIPS];
     memset(a, 0, sizeof a);
     size_t total = 0;
     int rc = 0;
     for (int i = 0; i < N_CLIPS; i++) {
         upload *u = &s->clips[i];
         snprintf(u->path, sizeof u->path, "%s/librivox/%s.wav", s->testdata, clip_ids[i]);
-        stt_audio_params ap = stt_audio_default_params();
-        if ((rc = stt_audio_load_file(u->path, &ap, &a[i], err, errlen)) < 0) goto out;
-        u->audio_s = stt_audio_duration(&a[i]);
+        if ((rc = stt_corpus_clip_pcm(s->testdata, clip_ids[i], &a[i].samples, &a[i].n_samples,
+                                      err, errlen)) < 0)
+            goto out;
+        u->audio_s = (double)a[i].n_samples / STT_CORPUS_RATE;
         char ref[4096];
         if ((rc = stt_corpus_clip_reference(s->testdata, clip_ids[i], ref, sizeof ref, err,
                                             errlen)) < 0)
@@ -254,7 +258,7 @@ static int prepare_audio(svc *s, char *err, size_t errlen)
     rc = write_wav(s->cat.path, pcm, k, err, errlen);
     free(pcm);
     if (rc < 0) goto out;
-    s->cat.audio_s = (double)k / STT_SAMPLE_RATE;
+    s->cat.audio_s = (double)k / STT_CORPUS_RATE;
     s->cat.reference = joined_reference(s->clips, N_CLIPS, 1);
     if ((rc = read_upload(&s->cat, err, errlen)) < 0) goto out;
 
@@ -273,7 +277,7 @@ static int prepare_audio(svc *s, char *err, size_t errlen)
         stt_corpus_free_entries(ent, n_ent);
     }
     if (!s->long_source) {
-        size_t gap = STT_SAMPLE_RATE * 6 / 10, n = (k + gap * N_CLIPS) * (size_t)s->long_reps;
+        size_t gap = STT_CORPUS_RATE * 6 / 10, n = (k + gap * N_CLIPS) * (size_t)s->long_reps;
         pcm = calloc(n, sizeof *pcm);
         if (!pcm) {
             rc = stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
@@ -290,14 +294,14 @@ static int prepare_audio(svc *s, char *err, size_t errlen)
         rc = write_wav(s->longf.path, pcm, n, err, errlen);
         free(pcm);
         if (rc < 0) goto out;
-        s->longf.audio_s = (double)n / STT_SAMPLE_RATE;
+        s->longf.audio_s = (double)n / STT_CORPUS_RATE;
         s->longf.reference = joined_reference(s->clips, N_CLIPS, s->long_reps);
         s->long_source = "built here (clips + 0.6 s pauses, as `sttbench corpus`)";
     }
     rc = read_upload(&s->longf, err, errlen);
 out:
     for (int i = 0; i < N_CLIPS; i++)
-        stt_audio_free(&a[i]);
+        free(a[i].samples);
     return rc;
 }
 
@@ -609,7 +613,7 @@ static int memory_of(svc *s, int workers, series *pss, json_t **detail, char *er
     int rc = 0;
     series idle = {0};
     stt_memusage m;
-    if (stt_mem_tree(stt_sut_pid(sv), &m, NULL, 0) == 0) series_add(&idle, (double)m.pss);
+    if (stt_proc_mem_tree(stt_sut_pid(sv), &m, NULL, 0) == 0) series_add(&idle, (double)m.pss);
     for (int round = 0; round < 2; round++) {
         async_post a[4];
         memset(a, 0, sizeof a);
@@ -635,8 +639,9 @@ static int memory_of(svc *s, int workers, series *pss, json_t **detail, char *er
     int nk = stt_proc_leaves(stt_sut_pid(sv), kids, 64);
     for (int i = 0; i < nk; i++) {
         stt_memusage km = {0};
-        stt_mem_tree(kids[i], &km, NULL, 0);
-        double cpu = stt_proc_cpu_s(kids[i]);
+        stt_proc_mem_tree(kids[i], &km, NULL, 0);
+        double cpu = NAN;
+        stt_proc_cpu_s(kids[i], &cpu);
         /* Decoding the 7.1 s clip once costs a worker well over 0.3 s of CPU. */
         if (cpu > 0.3) decoded++;
         json_array_append_new(jw,
@@ -645,7 +650,7 @@ static int memory_of(svc *s, int workers, series *pss, json_t **detail, char *er
     }
     int procs = 0;
     for (int i = 0; i < 5; i++) {
-        if (stt_mem_tree(stt_sut_pid(sv), &m, NULL, 0) == 0) {
+        if (stt_proc_mem_tree(stt_sut_pid(sv), &m, NULL, 0) == 0) {
             series_add(pss, (double)m.pss);
             procs = m.processes;
         }
@@ -869,7 +874,7 @@ static int write_outputs(svc *s, const stt_sysinfo *si, double elapsed, char *er
         "tool", "sttbench service", "machine", "cpu_model", si->cpu_model, "logical_cores",
         si->logical_cores, "cpus_allowed", si->cpus_allowed, "mem_total_bytes",
         (json_int_t)si->mem_total, "kernel", si->kernel, "hostname", si->hostname, "commit",
-        si->commit, "config", "corpus", s->corpus, "repeat", s->repeat, "long_repeat",
+        bench_commit(), "config", "corpus", s->corpus, "repeat", s->repeat, "long_repeat",
         s->long_repeat, "quick", s->quick, "sttd", s->sttd, "sttraw", s->sttraw, "elapsed_s",
         elapsed, "measurements", s->measurements, "targets", jt);
     char path[PATH_MAX];
@@ -887,7 +892,7 @@ static int write_outputs(svc *s, const stt_sysinfo *si, double elapsed, char *er
             "Repeats: %d (long-file parts %d)%s. Every figure is a median; ranges are min-max "
             "over the repeats. Raw values: service.json.\n\n",
             si->cpu_model, si->logical_cores, si->cpus_allowed, si->mem_total / 1073741824.0,
-            si->kernel, si->commit, s->repeat, s->long_repeat,
+            si->kernel, bench_commit(), s->repeat, s->long_repeat,
             s->quick ? "; --quick: a 3x file (83 s) stands in for the 332.8 s one" : "");
     fprintf(f, "| target | goal | measured | verdict |\n|---|---|---|---|\n");
     for (int i = 0; i < n_targets; i++)
@@ -1067,8 +1072,7 @@ int bench_service_main(int argc, char **argv)
     if (s.tty) fprintf(stderr, "\r\033[K");
 
     stt_sysinfo si;
-    stt_sysinfo_get(&si, dir);
-    if (!strcmp(si.commit, "unknown")) stt_sysinfo_get(&si, ".");
+    stt_sysinfo_get(&si);
     if (write_outputs(&s, &si, bench_now_s() - s.t0, err, sizeof err) < 0) {
         fprintf(stderr, "sttbench service: %s\n", err);
         status = 1;

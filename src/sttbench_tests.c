@@ -11,6 +11,7 @@
 #include "error.h"
 #include "sttbench.h"
 #include "sttbench_common.h"
+#include "proc.h"
 #include "sysinfo.h"
 #include "testreport.h"
 
@@ -284,7 +285,7 @@ int bench_tests_main(int argc, char **argv)
     }
     int rc = stt_testreport_set_commit(r, commit);
     stt_sysinfo si;
-    stt_sysinfo_get(&si, NULL);
+    stt_sysinfo_get(&si);
     if (!rc)
         rc = stt_testreport_set_machine(r, si.cpu_model, si.logical_cores, si.mem_total, si.kernel);
     for (size_t i = 0; !rc && i < nconfigs; i++) {

@@ -13,8 +13,9 @@
 #include <time.h>
 
 #include "audio.h"
+#include "cpus.h"
 #include "error.h"
-#include "http_api.h"
+#include "http.h"
 #include "pool.h"
 
 typedef struct options {

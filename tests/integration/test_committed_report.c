@@ -1,4 +1,3 @@
-/* ctest: labels=integration timeout=60 */
 /* The committed documents are what the committed results give: regenerating
  * docs/PERFORMANCE_REPORT.md, docs/SCALING_STRATEGY.md and the deploy/k8s manifests
  * from docs/results/<machine>/ must reproduce them byte for byte, so no figure

@@ -1,4 +1,3 @@
-/* ctest: labels=integration;slow timeout=120 */
 /* `sttbench cpu` end to end: the real program, run as a user runs it, against
  * fake_sttd (a stand-in server that burns CPU time in proportion to the audio
  * it receives, so a core restriction changes its throughput) on a two-file

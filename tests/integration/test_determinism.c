@@ -1,4 +1,3 @@
-/* ctest: labels=integration;slow timeout=180 */
 /* Same audio, same transcript: the byte-identical response whatever worker
  * takes it, whatever was decoded before, however many pieces are in flight,
  * and whether the samples arrive as WAV or FLAC. */

@@ -1,4 +1,3 @@
-/* ctest: labels=integration timeout=120 */
 /* `sttbench load` end to end against a real sttd: uploads drawn from a corpus
  * manifest (selected and weighted by the --mix-* options), bare GETs, the
  * generator's self-measurement in load.json, and the exit status of bad input. */

@@ -1,4 +1,3 @@
-/* ctest: labels=integration;slow timeout=120 */
 /* Fairness of sttd's pool on the real engine: while two workers are busy with
  * a long request, a 3 s clip waits for at most one piece, not for the whole long
  * request, so its latency stays within 3x of its latency on an idle server. */

@@ -1,4 +1,3 @@
-/* ctest: labels=integration timeout=60 */
 /* sttbench replicas: its command line, the skip without privileges (as a real
  * unprivileged user, not a pretend one), the refusal of a configuration the
  * machine cannot hold, and that an interrupt leaves no namespace, link,

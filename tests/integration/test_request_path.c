@@ -1,4 +1,3 @@
-/* ctest: labels=integration;valgrind;slow timeout=900 */
 /* The service's request path in one process, small enough to run under
  * valgrind memcheck (run_all_tests.sh --valgrind): HTTP server, multipart
  * parsing, audio decoding, the worker pool with a forked worker, recognition of
@@ -7,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_api.h"
+#include "http.h"
 #include "pool.h"
 #include "testlib.h"
 

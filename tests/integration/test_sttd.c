@@ -1,4 +1,3 @@
-/* ctest: labels=integration;slow timeout=180 */
 /* sttd end to end: the real binary on loopback, the real engine, real speech.
  * Every upload format gives the spoken words; bad input, a full queue, an API
  * key and SIGTERM draining behave as the HTTP contract says. */

@@ -1,0 +1,127 @@
+/* loadgen: the engine of the HTTP load generator (libcurl multi).
+ *
+ * One call to stt_load_run_step() drives one step of a sweep: either a closed
+ * loop (exactly C requests in flight) or an open loop (requests scheduled at a
+ * rate R, constant or Poisson arrivals). Work is spread over params.threads
+ * threads, each running its own curl multi event loop with one easy handle per
+ * in-flight slot and connection reuse.
+ *
+ * Open-loop latency is measured from each request's scheduled send time
+ * (corrected for coordinated omission, as wrk2 and MLPerf LoadGen do); latency
+ * from the actual send is kept too. A late request is still sent, never skipped;
+ * if the per-step in-flight cap is reached, requests wait, and those still unsent
+ * when the step gives up (schedule end + timeout) are counted as dropped.
+ *
+ * Thread safety: stt_load_run_step() may be called from one thread at a time per
+ * params; it starts and joins its own threads. Call curl_global_init() once in
+ * main() before the first step.
+ */
+#ifndef STT_LOADGEN_H
+#define STT_LOADGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "histogram.h"
+
+
+typedef struct {
+    const char *url;             /* full URL, path included */
+    int post;                    /* 1: multipart POST of a body; 0: bare GET */
+    const char *model;           /* multipart "model" field; NULL to omit */
+    const char *response_format; /* multipart "response_format"; NULL to omit */
+    const stt_upload *bodies; /* borrowed, never copied: they outlive the steps; nbodies >= 1 when post */
+    size_t nbodies;
+    int threads;      /* generator threads, >= 1 */
+    double timeout_s; /* per request */
+    int max_inflight; /* open-loop cap on requests in flight, all threads */
+    double late_ms;   /* an open-loop send later than this past schedule is "late" */
+    int windows;      /* stability windows per step */
+    /* Closed loop: after a 503 carrying Retry-After, that slot waits as long
+     * (at most 60 s) before its next request, as a well-behaved client does;
+     * 0 sends the next request at once. */
+    int retry_after;
+    /* Called about once a second from the calling thread while a step runs,
+     * with the seconds since the step began and the requests completed so far;
+     * NULL for none. */
+    void (*progress)(void *arg, double elapsed_s, uint64_t completed);
+    void *progress_arg;
+} stt_load_params;
+
+stt_load_params stt_load_default_params(void);
+
+typedef enum { STT_LOAD_CLOSED, STT_LOAD_OPEN } stt_load_mode;
+typedef enum { STT_ARRIVAL_CONSTANT, STT_ARRIVAL_POISSON } stt_load_arrival;
+
+typedef struct {
+    stt_load_mode mode;
+    int concurrency; /* closed loop */
+    double rate;     /* open loop, requests per second */
+    stt_load_arrival arrival;
+    double duration_s; /* measured part; used when requests == 0 */
+    long requests;     /* > 0: stop after this many counted requests */
+    double warmup_s;   /* not counted */
+    uint64_t seed;     /* Poisson arrivals and the order of mixed bodies */
+} stt_load_step;
+
+/* Error classes of a request that did not get a 2xx answer. */
+enum {
+    STT_LOAD_ERR_CONNECT, /* could not connect or resolve */
+    STT_LOAD_ERR_TIMEOUT, /* no complete answer within timeout_s */
+    STT_LOAD_ERR_4XX,
+    STT_LOAD_ERR_503,
+    STT_LOAD_ERR_5XX,   /* 5xx other than 503 */
+    STT_LOAD_ERR_OTHER, /* connection closed without an answer, other transport faults, 1xx/3xx */
+    STT_LOAD_ERR_N
+};
+/* "connect", "timeout", "4xx", "503", "5xx", "other". */
+const char *stt_load_err_name(int cls);
+
+#define STT_LOAD_MAX_WINDOWS 20
+#define STT_LOAD_SATURATED 0.9
+
+typedef struct {
+    /* Counted requests (those sent, or for open loop scheduled, after warm-up). */
+    uint64_t sent, completed, ok, late, dropped;
+    uint64_t errors[STT_LOAD_ERR_N];
+    uint64_t warmup_sent;
+    uint64_t retry_waits; /* closed loop: waits honouring Retry-After */
+    double elapsed_s;     /* measured interval (start after warm-up to end) */
+    double rps;           /* completed responses per second in the interval */
+    double ok_rps;        /* 2xx responses per second */
+    double audio_s_per_s; /* audio seconds transcribed (2xx) per second */
+    /* Latencies of 2xx answers in microseconds: corrected (from schedule; same
+     * as uncorrected in a closed loop) and uncorrected (from actual send). */
+    stt_histogram *latency, *latency_uncorrected;
+    /* Server-reported X-Queue-Time-Ms / X-Process-Time-Ms in microseconds;
+     * empty when the server sends no such headers. */
+    stt_histogram *queue, *process;
+    /* Per window of the interval: throughput and mean latencies (s). */
+    int nwindows;
+    double window_rps[STT_LOAD_MAX_WINDOWS];
+    double window_latency_s[STT_LOAD_MAX_WINDOWS];
+    double window_latency_uncorrected_s[STT_LOAD_MAX_WINDOWS];
+    int stable;                   /* the last three windows' throughput within 10% */
+    double cpu_user_s, cpu_sys_s; /* generator CPU over the step */
+    long peak_rss_kb;             /* generator peak RSS so far */
+    /* CPU time of the busiest generator thread over its running time, as a
+     * fraction of one core. Near 1 the generator, not the server, set the pace:
+     * saturated is set from STT_LOAD_SATURATED up. */
+    double busiest_thread_cpu;
+    int saturated;
+} stt_load_result;
+
+/* Runs one step. On success fills *out (the caller frees it with
+ * stt_load_result_free) and returns 0; failures of single requests are counted,
+ * not returned. Returns STT_EINVAL for bad params/step, STT_ENOMEM, STT_EIO. */
+int stt_load_run_step(const stt_load_params *p, const stt_load_step *step, stt_load_result *out,
+                      char *err, size_t errlen);
+void stt_load_result_free(stt_load_result *r);
+
+/* Index of the knee in a sweep sorted by offered load: the first step after
+ * which throughput grows by less than 5% while p95 latency still rises; -1 when
+ * there is none. */
+int stt_load_find_knee(const double *throughput, const double *p95, size_t n);
+
+#endif

@@ -1,0 +1,386 @@
+/* report: generated documents against the fixed sample results in tests/data/results. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "report.h"
+#include "testlib.h"
+
+#define SAMPLE STT_SOURCE_DIR "/tests/data/results"
+
+static char *render(const stt_report *r, const stt_report_params *p, int which)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    int rc = which == 0   ? stt_report_write_md(r, p, f)
+             : which == 1 ? stt_report_write_html(r, p, f)
+                          : stt_report_write_strategy(r, p, f);
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static json_t *jpath(json_t *j, const char *p)
+{
+    while (j && *p) {
+        if (*p == '.') p++;
+        if (*p == '[') {
+            char *end;
+            long i = strtol(p + 1, &end, 10);
+            j = json_array_get(j, (size_t)i);
+            p = end + 1;
+            continue;
+        }
+        size_t n = strcspn(p, ".[");
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)n, p);
+        j = json_object_get(j, key);
+        p += n;
+    }
+    return j;
+}
+
+/* Every "NUMBER [UNIT] (FILE: PATH)" in the text equals the value at PATH in FILE. */
+static int check_citations(const char *text, int *checked)
+{
+    int bad = 0;
+    *checked = 0;
+    for (const char *s = strstr(text, ".json: "); s; s = strstr(s + 1, ".json: ")) {
+        const char *open = s;
+        while (open > text && *open != '(')
+            open--;
+        char file[512], path[256];
+        snprintf(file, sizeof file, "%s/%.*s.json", SAMPLE, (int)(s - open - 1), open + 1);
+        const char *pe = strchr(s + 7, ')');
+        if (!pe) continue;
+        snprintf(path, sizeof path, "%.*s", (int)(pe - s - 7), s + 7);
+        /* back over "UNIT " and the number */
+        const char *e = open - 1;
+        while (e > text && *e == ' ')
+            e--;
+        const char *w = e;
+        while (w > text && w[-1] != ' ' && w[-1] != '(' && w[-1] != '|' && w[-1] != '>')
+            w--;
+        char word[64];
+        snprintf(word, sizeof word, "%.*s", (int)(e - w + 1), w);
+        double scale = 1;
+        char *end;
+        double v = strtod(word, &end);
+        if (!strcmp(word, "measured")) continue; /* "not measured (FILE: PATH)" */
+        if (end == word || *end) {               /* it was a unit: the number is the word before */
+            if (!strcmp(word, "MiB")) scale = 1048576.0;
+            if (!strcmp(word, "GiB")) scale = 1073741824.0;
+            e = w - 1;
+            while (e > text && *e == ' ')
+                e--;
+            w = e;
+            while (w > text && w[-1] != ' ' && w[-1] != '(' && w[-1] != '|' && w[-1] != '>')
+                w--;
+            snprintf(word, sizeof word, "%.*s", (int)(e - w + 1), w);
+            v = strtod(word, &end);
+            if (end == word || *end) {
+                if (!strstr(word, "measured")) {
+                    fprintf(stderr, "  no number before (%s: %s): '%s'\n", file, path, word);
+                    bad++;
+                }
+                continue;
+            }
+        }
+        json_t *root = json_load_file(file, 0, NULL);
+        double want = json_number_value(jpath(root, path));
+        json_decref(root);
+        if (!(fabs(v * scale - want) <= 1e-3 * fabs(want) + 1e-9 * scale)) {
+            fprintf(stderr, "  %s: %s = %g, text says %g\n", file, path, want, v * scale);
+            bad++;
+        }
+        (*checked)++;
+    }
+    return bad;
+}
+
+static void test_markdown_numbers_match_json(void)
+{
+    const char *dirs[] = {SAMPLE};
+    stt_report *r = NULL;
+    char err[256];
+    REQUIRE(stt_report_load(dirs, 1, &r, err, sizeof err) == 0);
+    CHECK(stt_report_found(r) == 6);
+    stt_report_params p = stt_report_default_params();
+    char *md = render(r, &p, 0), *st = render(r, &p, 2);
+    REQUIRE(md && st);
+    int n = 0;
+    CHECK(check_citations(md, &n) == 0);
+    CHECK(n > 50);
+    CHECK(check_citations(st, &n) == 0);
+    CHECK(n > 5);
+    CHECK(strstr(md, "Executive summary") && strstr(md, "Tested and stable? Yes"));
+    CHECK(strstr(md, "many cores"));
+    CHECK(strstr(md, "How to reproduce"));
+    CHECK(strstr(md, "Queueing model against measured load"));
+    CHECK(strstr(md, "Horizontal scaling measured") &&
+          strstr(md, "(replicas/replicas.json: points[1].predicted.p95_s)") &&
+          strstr(md, "1 of 2 point(s) within 20%"));
+    CHECK(strstr(st, "Decision matrix") && strstr(st, "sttd_queue_depth"));
+    free(md);
+    free(st);
+    stt_report_free(r);
+}
+
+static void test_decisions(void)
+{
+    const char *dirs[] = {SAMPLE};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    stt_report_decision d;
+    stt_report_decide(r, &p, &d);
+    CHECK(d.tested_stable);
+    CHECK(d.tests_total == 40 && d.tests_failed == 0);
+    /* quota costs 12% throughput in the sample (ratio 0.877): no CPU limit */
+    CHECK(!d.cpu_limit);
+    CHECK(d.best_cores >= 1);
+    CHECK(d.hpa_cpu_percent >= 30 && d.hpa_cpu_percent <= 90);
+    /* memory: at least the largest peak plus the margin */
+    CHECK(d.memory_bytes >= 150000000 * 1.15);
+    /* grace covers the slowest fit at 600 s: 0.5 + 0.152 x 600 = 91.7 s */
+    CHECK(d.grace_s >= 92);
+    /* ... plus 50% and 10 s */
+    CHECK(d.grace_s == (int)ceil(1.5 * (0.5 + 0.152 * 600)) + 10);
+    /* a strict objective: only 4-core pods carry the long file in 20 s */
+    p.slo_p95_s = 20;
+    stt_report_decide(r, &p, &d);
+    CHECK(d.best_cores == 4);
+    /* a reachable objective: the HPA target comes from the queueing model */
+    p.slo_p95_s = 60;
+    stt_report_decide(r, &p, &d);
+    CHECK(strstr(d.hpa_basis, "queueing") != NULL);
+    p.slo_p95_s = 20;
+    stt_report_decide(r, &p, &d);
+    /* a cheaper core changes the cost, not the measured shape list */
+    double before = d.best_cost_per_audio_hour;
+    p.price_core_hour = 0.02;
+    stt_report_decide(r, &p, &d);
+    CHECK(d.best_cost_per_audio_hour < before);
+    stt_report_free(r);
+}
+
+static void test_missing_inputs(void)
+{
+    const char *tmp = test_tmpdir();
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/only_tests", tmp);
+    mkdir(sub, 0755);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp %s/tests/test_results.json %s/", SAMPLE, sub);
+    REQUIRE(system(cmd) == 0);
+    const char *dirs[] = {sub};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    CHECK(stt_report_found(r) == 1);
+    stt_report_params p = stt_report_default_params();
+    char *md = render(r, &p, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "Missing: no cpu.json"));
+    CHECK(strstr(md, "Missing: no load.json"));
+    CHECK(strstr(md, "Missing: no audio.json"));
+    CHECK(strstr(md, "cpu.json is missing"));
+    stt_report_decision d;
+    stt_report_decide(r, &p, &d);
+    CHECK(d.best_cores == 0 && !d.has_cpu && isnan(d.memory_bytes));
+    free(md);
+    /* the plan needs audio.json */
+    double dur = 10, w = 1;
+    stt_mix mix = {&dur, &w, 1};
+    char err[256] = "";
+    FILE *f = fopen("/dev/null", "w");
+    CHECK(stt_report_plan(r, &p, &mix, 1, 5, f, err, sizeof err) == STT_EINVAL);
+    CHECK(strstr(err, "audio.json"));
+    fclose(f);
+    stt_report_free(r);
+    const char *none[] = {"/nonexistent/results"};
+    CHECK(stt_report_load(none, 1, &r, err, sizeof err) == STT_EIO);
+}
+
+/* Minimal structure check of YAML: "key:" at an indentation under a parent key. */
+static int has_key(const char *y, const char *key)
+{
+    return strstr(y, key) != NULL;
+}
+
+static void test_k8s_yaml(void)
+{
+    const char *dirs[] = {SAMPLE};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    const char *tmp = test_tmpdir();
+    char pd[512], ps[512], ph[512];
+    snprintf(pd, sizeof pd, "%s/deployment.yaml", tmp);
+    snprintf(ps, sizeof ps, "%s/service.yaml", tmp);
+    snprintf(ph, sizeof ph, "%s/hpa.yaml", tmp);
+    FILE *d = fopen(pd, "w"), *s = fopen(ps, "w"), *h = fopen(ph, "w");
+    REQUIRE(d && s && h);
+    CHECK(stt_report_write_k8s(r, &p, d, s, h) == 0);
+    fclose(d);
+    fclose(s);
+    fclose(h);
+    char *y = test_read_file(pd, NULL);
+    REQUIRE(y);
+    CHECK(has_key(y, "kind: Deployment"));
+    CHECK(has_key(y, "            requests:\n              cpu: \""));
+    CHECK(has_key(y, "              memory: "));
+    CHECK(has_key(y, "readinessProbe:") && has_key(y, "path: /ready"));
+    CHECK(has_key(y, "livenessProbe:") && has_key(y, "path: /health"));
+    CHECK(has_key(y, "startupProbe:"));
+    CHECK(has_key(y, "terminationGracePeriodSeconds: "));
+    /* every number-bearing line of resources says where it came from */
+    for (char *line = strtok(y, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, "cpu: \"") || strstr(line, "memory: ") ||
+            strstr(line, "GracePeriodSeconds"))
+            CHECK(strchr(line, '#') != NULL);
+    free(y);
+    char *hy = test_read_file(ph, NULL);
+    REQUIRE(hy);
+    CHECK(has_key(hy, "kind: HorizontalPodAutoscaler") && has_key(hy, "averageUtilization: "));
+    CHECK(has_key(hy, "sttd_queue_depth"));
+    free(hy);
+    /* a real YAML parser when one is at hand */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import yaml' 2>/dev/null || exit 0; python3 -c 'import sys,yaml\n"
+             "for f in sys.argv[1:]:\n d=yaml.safe_load(open(f))\n assert d[\"kind\"]\n"
+             "d=yaml.safe_load(open(sys.argv[1]))\nc=d[\"spec\"][\"template\"][\"spec\"]["
+             "\"containers\"][0]\n"
+             "assert c[\"resources\"][\"requests\"][\"cpu\"] and "
+             "c[\"resources\"][\"requests\"][\"memory\"]\n"
+             "assert c[\"readinessProbe\"][\"httpGet\"][\"path\"]==\"/ready\"' %s %s %s",
+             pd, ps, ph);
+    CHECK(system(cmd) == 0);
+    stt_report_free(r);
+}
+
+static void test_html_tidy(void)
+{
+    const char *dirs[] = {SAMPLE};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    char *html = render(r, &p, 1);
+    REQUIRE(html);
+    CHECK(strstr(html, "<!DOCTYPE html>") && strstr(html, "</html>"));
+    int n = 0;
+    CHECK(check_citations(html, &n) == 0 && n > 50);
+    if (system("command -v tidy >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "  tidy not installed: HTML validity not checked\n");
+    } else {
+        char path[512], cmd[1200];
+        snprintf(path, sizeof path, "%s/r.html", test_tmpdir());
+        FILE *f = fopen(path, "w");
+        REQUIRE(f);
+        fputs(html, f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "tidy -q -e %s", path);
+        CHECK(system(cmd) == 0);
+    }
+    free(html);
+    stt_report_free(r);
+}
+
+static void test_mix(void)
+{
+    stt_mix m;
+    char err[256];
+    REQUIRE(stt_mix_load(SAMPLE "/audio/audio.json", &m, err, sizeof err) == 0);
+    CHECK(m.n == 3);
+    CHECK(fabs(m.duration_s[0] - 7.7) < 1e-9);
+    stt_mix_free(&m);
+    CHECK(stt_mix_load("/nonexistent/mix", &m, err, sizeof err) < 0);
+}
+
+/* The CPU-limit policy against the measured cost of a CFS quota: the sample's
+ * cpu.json with its quota_vs_cpuset entry rewritten. */
+static int decide_with_quota(double tput_ratio, double lat_ratio, stt_report_decision *d)
+{
+    char sub[512], cmd[1400];
+    snprintf(sub, sizeof sub, "%s/quota_%g_%g", test_tmpdir(), tput_ratio, lat_ratio);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/cpu %s/audio %s/load %s/", sub, SAMPLE,
+             SAMPLE, SAMPLE, sub);
+    if (system(cmd)) return -1;
+    char path[700];
+    snprintf(path, sizeof path, "%s/cpu/cpu.json", sub);
+    json_t *j = json_load_file(path, 0, NULL);
+    json_t *q = json_array_get(json_object_get(j, "quota_vs_cpuset"), 0);
+    if (!q) return -1;
+    json_object_set_new(q, "throughput_ratio", json_real(tput_ratio));
+    json_object_set_new(q, "latency_ratio", json_real(lat_ratio));
+    int rc = json_dump_file(j, path, 0);
+    json_decref(j);
+    const char *dirs[] = {sub};
+    stt_report *r = NULL;
+    if (rc || stt_report_load(dirs, 1, &r, NULL, 0)) return -1;
+    stt_report_params p = stt_report_default_params();
+    stt_report_decide(r, &p, d);
+    stt_report_free(r);
+    return 0;
+}
+
+/* A replicas.json that says it was skipped is reported as not measured, with the reason. */
+static void test_replicas_skipped(void)
+{
+    char sub[512], path[600];
+    snprintf(sub, sizeof sub, "%s/skipped/replicas", test_tmpdir());
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", sub);
+    REQUIRE(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/replicas.json", sub);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fputs("{\"tool\": \"sttbench replicas\", \"skipped\": \"needs root\"}\n", f);
+    fclose(f);
+    *strrchr(sub, '/') = 0;
+    const char *dirs[] = {sub};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    char *md = render(r, &p, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "Not measured on this machine: needs root"));
+    free(md);
+    stt_report_free(r);
+}
+
+static void test_cpu_limit_policy(void)
+{
+    stt_report_decision d;
+    /* neither throughput nor latency suffers: limit = request */
+    REQUIRE(decide_with_quota(1.0, 1.05, &d) == 0);
+    CHECK(d.cpu_limit);
+    CHECK(fabs(d.quota_latency_ratio - 1.05) < 1e-9);
+    /* same throughput, but one long request 30% slower: no limit */
+    REQUIRE(decide_with_quota(1.0, 1.30, &d) == 0);
+    CHECK(!d.cpu_limit);
+    /* throughput lost: no limit */
+    REQUIRE(decide_with_quota(0.90, 1.0, &d) == 0);
+    CHECK(!d.cpu_limit);
+}
+
+int main(void)
+{
+    TEST_RUN(test_markdown_numbers_match_json);
+    TEST_RUN(test_decisions);
+    TEST_RUN(test_missing_inputs);
+    TEST_RUN(test_k8s_yaml);
+    TEST_RUN(test_html_tidy);
+    TEST_RUN(test_mix);
+    TEST_RUN(test_cpu_limit_policy);
+    TEST_RUN(test_replicas_skipped);
+    return test_summary();
+}
