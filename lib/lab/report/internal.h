@@ -1,9 +1,9 @@
 /* internal: what the report's files share; not part of the public API.
  *
  * report.c loads the results files and derives the decisions from them;
- * doc.c writes cited figures as markdown or HTML for the writers in
- * sections.c (PERFORMANCE_REPORT) and strategy.c
- * (SCALING_STRATEGY); k8s.c and plan.c use the decisions and
+ * doc.c writes cited figures as markdown or HTML; document.c puts together
+ * PERFORMANCE_REPORT from summary.c and one sec_<kind>.c per results kind;
+ * strategy.c writes SCALING_STRATEGY; k8s.c and plan.c use the decisions and
  * the shapes. Everything here reads a loaded stt_report and never changes it.
  */
 #ifndef STT_REPORT_INTERNAL_H
@@ -109,5 +109,18 @@ void rpt_trow(doc *d, int header, const char *fmt, ...) __attribute__((format(pr
 void rpt_charts(doc *d, const src *s);
 /* The paragraph for a results file of kind k that was not found. */
 void rpt_missing(doc *d, int k);
+/* "How to reproduce (FILE): COMMAND" for a results file of kind k. */
+void rpt_reproduce(doc *d, int k, const src *s);
+
+/* ---- PERFORMANCE_REPORT's parts (one file each; document.c orders them) ---- */
+
+void rpt_summary(doc *d, const stt_report *r, const stt_report_decision *dc); /* summary.c */
+void rpt_sec_tests(doc *d, const stt_report *r);                              /* sec_tests.c */
+void rpt_sec_audio(doc *d, const stt_report *r);                              /* sec_audio.c */
+void rpt_sec_load(doc *d, const stt_report *r, const stt_report_params *p);   /* sec_load.c */
+void rpt_sec_validation(doc *d, const stt_report *r, const stt_report_params *p);
+void rpt_sec_cpu(doc *d, const stt_report *r);      /* sec_cpu.c */
+void rpt_sec_service(doc *d, const stt_report *r);  /* sec_service.c */
+void rpt_sec_replicas(doc *d, const stt_report *r); /* sec_replicas.c */
 
 #endif
