@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "stats.h"
 
 static const struct {
     const char *name, *file;
@@ -242,4 +243,166 @@ json_t *stt_results_load(const char *path, int want, stt_results_header *h, char
         return NULL;
     }
     return doc;
+}
+
+/* doc[key], created as an empty array when missing. */
+static json_t *array_of(json_t *doc, const char *key)
+{
+    json_t *a = json_object_get(doc, key);
+    if (json_is_array(a)) return a;
+    a = json_array();
+    if (!a || json_object_set_new(doc, key, a)) return NULL;
+    return a;
+}
+
+int stt_results_add_metric(json_t *doc, const char *name, const char *unit, int higher_is_better,
+                           const double *samples, size_t n)
+{
+    stt_summary s;
+    if (!name || !*name || stt_stats_summarize(samples, n, 0.95, &s)) return STT_EINVAL;
+    json_t *arr = array_of(doc, "metrics"), *xs = json_array();
+    if (!arr || !xs) {
+        json_decref(xs);
+        return STT_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(samples[i])) json_array_append_new(xs, stt_results_num(samples[i]));
+    json_t *m = json_pack("{s:s, s:s, s:s, s:I, s:o, s:[o, o], s:o, s:o}", "name", name, "unit",
+                          unit ? unit : "", "better", higher_is_better ? "higher" : "lower", "n",
+                          (json_int_t)s.n, "median", stt_results_num(s.median), "ci",
+                          stt_results_num(s.median_ci.lo), stt_results_num(s.median_ci.hi),
+                          "coverage", stt_results_num(s.median_ci.coverage), "samples", xs);
+    if (!m || json_array_append_new(arr, m)) return STT_ENOMEM;
+    return 0;
+}
+
+int stt_results_add_accuracy(json_t *doc, const char *name, const char *const *utterances,
+                             const int *errors, const int *words, size_t n)
+{
+    if (!name || !*name || !n) return STT_EINVAL;
+    json_t *arr = array_of(doc, "accuracy"), *u = json_array(), *e = json_array(),
+           *w = json_array();
+    if (!arr || !u || !e || !w) {
+        json_decref(u);
+        json_decref(e);
+        json_decref(w);
+        return STT_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(u, json_string(utterances && utterances[i] ? utterances[i] : ""));
+        json_array_append_new(e, json_integer(errors[i]));
+        json_array_append_new(w, json_integer(words[i]));
+    }
+    json_t *a =
+        json_pack("{s:s, s:o, s:o, s:o}", "name", name, "utterances", u, "errors", e, "words", w);
+    if (!a || json_array_append_new(arr, a)) return STT_ENOMEM;
+    return 0;
+}
+
+void stt_results_metrics_free(stt_results_metric *m, size_t nm, stt_results_accuracy *a, size_t na)
+{
+    for (size_t i = 0; m && i < nm; i++)
+        free(m[i].samples);
+    for (size_t i = 0; a && i < na; i++) {
+        free(a[i].utterances);
+        free(a[i].errors);
+        free(a[i].words);
+    }
+    free(m);
+    free(a);
+}
+
+static int read_metrics(const json_t *arr, stt_results_metric **out, size_t *nout, char *err,
+                        size_t errlen)
+{
+    size_t n = json_array_size(arr);
+    stt_results_metric *m = calloc(n ? n : 1, sizeof *m);
+    if (!m) return STT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(arr, i), *xs = json_object_get(e, "samples");
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *better = json_string_value(json_object_get(e, "better"));
+        if (!name || !json_is_array(xs)) {
+            stt_results_metrics_free(m, i, NULL, 0);
+            return stt_seterr(err, errlen, STT_EINVAL, "metrics[%zu]: no name or samples", i);
+        }
+        m[i].name = name;
+        m[i].unit = json_string_value(json_object_get(e, "unit"));
+        if (!m[i].unit) m[i].unit = "";
+        m[i].higher_is_better = better && !strcmp(better, "higher");
+        m[i].n = json_array_size(xs);
+        m[i].samples = malloc((m[i].n ? m[i].n : 1) * sizeof *m[i].samples);
+        if (!m[i].samples) {
+            stt_results_metrics_free(m, i, NULL, 0);
+            return STT_ENOMEM;
+        }
+        for (size_t k = 0; k < m[i].n; k++) {
+            const json_t *v = json_array_get(xs, k);
+            m[i].samples[k] = json_is_number(v) ? json_number_value(v) : NAN;
+        }
+    }
+    *out = m;
+    *nout = n;
+    return 0;
+}
+
+static int read_accuracy(const json_t *arr, stt_results_accuracy **out, size_t *nout, char *err,
+                         size_t errlen)
+{
+    size_t n = json_array_size(arr);
+    stt_results_accuracy *a = calloc(n ? n : 1, sizeof *a);
+    if (!a) return STT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(arr, i), *u = json_object_get(e, "utterances"),
+                     *er = json_object_get(e, "errors"), *w = json_object_get(e, "words");
+        const char *name = json_string_value(json_object_get(e, "name"));
+        size_t k = json_array_size(er);
+        if (!name || !json_is_array(er) || json_array_size(w) != k ||
+            (u && json_array_size(u) != k)) {
+            stt_results_metrics_free(NULL, 0, a, i);
+            return stt_seterr(err, errlen, STT_EINVAL,
+                              "accuracy[%zu]: no name, or errors and words of different lengths",
+                              i);
+        }
+        a[i].name = name;
+        a[i].n = k;
+        a[i].utterances = calloc(k ? k : 1, sizeof *a[i].utterances);
+        a[i].errors = malloc((k ? k : 1) * sizeof *a[i].errors);
+        a[i].words = malloc((k ? k : 1) * sizeof *a[i].words);
+        if (!a[i].utterances || !a[i].errors || !a[i].words) {
+            stt_results_metrics_free(NULL, 0, a, i + 1);
+            return STT_ENOMEM;
+        }
+        for (size_t j = 0; j < k; j++) {
+            a[i].utterances[j] = json_string_value(json_array_get(u, j));
+            if (!a[i].utterances[j]) a[i].utterances[j] = "";
+            a[i].errors[j] = (int)json_integer_value(json_array_get(er, j));
+            a[i].words[j] = (int)json_integer_value(json_array_get(w, j));
+        }
+    }
+    *out = a;
+    *nout = n;
+    return 0;
+}
+
+int stt_results_metrics_read(const json_t *doc, stt_results_metric **metrics, size_t *nm,
+                             stt_results_accuracy **acc, size_t *na, char *err, size_t errlen)
+{
+    if (metrics) {
+        *metrics = NULL;
+        *nm = 0;
+        int rc = read_metrics(json_object_get(doc, "metrics"), metrics, nm, err, errlen);
+        if (rc) return rc;
+    }
+    if (acc) {
+        *acc = NULL;
+        *na = 0;
+        int rc = read_accuracy(json_object_get(doc, "accuracy"), acc, na, err, errlen);
+        if (rc) {
+            if (metrics) stt_results_metrics_free(*metrics, *nm, NULL, 0);
+            if (metrics) *metrics = NULL, *nm = 0;
+            return rc;
+        }
+    }
+    return 0;
 }

@@ -81,6 +81,54 @@ int stt_results_write(const json_t *doc, const char *path, char *err, size_t err
 json_t *stt_results_load(const char *path, int want, stt_results_header *h, char *err,
                          size_t errlen);
 
+/* ---- comparable figures ----
+ *
+ * Every results file lists, besides its own body, the figures a later run
+ * can be compared with (`sttbench compare`) and that the report quotes with
+ * their n and interval:
+ *
+ *   "metrics": [{"name": "latency_s/speech_0008s/c=2", "unit": "s",
+ *                "better": "lower" | "higher", "n": 10, "median": ...,
+ *                "ci": [lo, hi], "coverage": 0.979, "samples": [...]}, ...]
+ *   "accuracy": [{"name": "wer/balanced", "utterances": ["id", ...],
+ *                 "errors": [...], "words": [...]}, ...]
+ *
+ * A metric's samples are independent repeats of one measurement; its name is
+ * unique in the file and the same from run to run, so that two files of the
+ * same kind can be matched name by name. An accuracy entry holds the word
+ * errors and reference words per utterance, for a paired test. */
+
+/* Appends a metric to doc's "metrics" (created when missing), with its
+ * summary (n, median, 95% order-statistic interval) computed from samples.
+ * Returns 0, STT_EINVAL (no finite sample, no name) or STT_ENOMEM. */
+int stt_results_add_metric(json_t *doc, const char *name, const char *unit, int higher_is_better,
+                           const double *samples, size_t n);
+
+/* Appends per-utterance word errors and reference words to doc's "accuracy". */
+int stt_results_add_accuracy(json_t *doc, const char *name, const char *const *utterances,
+                             const int *errors, const int *words, size_t n);
+
+typedef struct stt_results_metric {
+    const char *name, *unit; /* borrowed from the document */
+    int higher_is_better;
+    double *samples; /* malloc'd */
+    size_t n;
+} stt_results_metric;
+
+typedef struct stt_results_accuracy {
+    const char *name;
+    const char **utterances; /* malloc'd array of borrowed strings */
+    int *errors, *words;     /* malloc'd */
+    size_t n;
+} stt_results_accuracy;
+
+/* The metrics and accuracy entries of doc (either output may be NULL). Free
+ * them with stt_results_metrics_free(); the names stay valid while doc does.
+ * Returns 0, STT_EINVAL for a malformed entry (err says which), STT_ENOMEM. */
+int stt_results_metrics_read(const json_t *doc, stt_results_metric **metrics, size_t *nm,
+                             stt_results_accuracy **acc, size_t *na, char *err, size_t errlen);
+void stt_results_metrics_free(stt_results_metric *m, size_t nm, stt_results_accuracy *a, size_t na);
+
 /* v rounded to 6 decimals as a JSON real; null when v is not finite. The one
  * way results files hold measured numbers. */
 json_t *stt_results_num(double v);

@@ -93,11 +93,57 @@ static void test_write_failures(void)
     CHECK(stt_results_load("/nonexistent/x.json", -1, NULL, err, sizeof err) == NULL);
 }
 
+static void test_metrics(void)
+{
+    json_t *doc = stt_results_new(STT_RESULTS_AUDIO, NULL, NULL);
+    double x[] = {3, 1, 2, NAN, 5, 4};
+    REQUIRE(stt_results_add_metric(doc, "time_s/a", "s", 0, x, 6) == 0);
+    double y[] = {10, 11};
+    REQUIRE(stt_results_add_metric(doc, "rtfx/a", "", 1, y, 2) == 0);
+    CHECK(stt_results_add_metric(doc, "", "s", 0, x, 6) == STT_EINVAL);
+    double none[] = {NAN};
+    CHECK(stt_results_add_metric(doc, "x", "s", 0, none, 1) == STT_EINVAL);
+    const char *utt[] = {"u1", "u2", "u3"};
+    int err3[] = {1, 0, 2}, words[] = {10, 8, 12};
+    REQUIRE(stt_results_add_accuracy(doc, "wer/balanced", utt, err3, words, 3) == 0);
+    const json_t *m0 = json_array_get(json_object_get(doc, "metrics"), 0);
+    CHECK(json_integer_value(json_object_get(m0, "n")) == 5);
+    CHECK(stt_results_get_num(m0, "median") == 3);
+    CHECK_STR_EQ(json_string_value(json_object_get(m0, "better")), "lower");
+
+    stt_results_metric *m;
+    stt_results_accuracy *a;
+    size_t nm, na;
+    char err[128];
+    REQUIRE(stt_results_metrics_read(doc, &m, &nm, &a, &na, err, sizeof err) == 0);
+    CHECK(nm == 2 && na == 1);
+    CHECK_STR_EQ(m[0].name, "time_s/a");
+    CHECK(m[0].n == 5 && m[0].samples[4] == 4 && !m[0].higher_is_better);
+    CHECK(m[1].higher_is_better && m[1].n == 2);
+    CHECK_STR_EQ(a[0].name, "wer/balanced");
+    CHECK(a[0].n == 3 && a[0].errors[2] == 2 && a[0].words[1] == 8);
+    CHECK_STR_EQ(a[0].utterances[1], "u2");
+    stt_results_metrics_free(m, nm, a, na);
+    /* A file without either list reads as empty. */
+    json_t *empty = json_object();
+    REQUIRE(stt_results_metrics_read(empty, &m, &nm, &a, &na, err, sizeof err) == 0);
+    CHECK(nm == 0 && na == 0);
+    stt_results_metrics_free(m, nm, a, na);
+    json_t *bad =
+        json_loads("{\"accuracy\":[{\"name\":\"x\",\"errors\":[1],\"words\":[]}]}", 0, NULL);
+    CHECK(stt_results_metrics_read(bad, NULL, NULL, &a, &na, err, sizeof err) == STT_EINVAL);
+    CHECK(strstr(err, "accuracy[0]") != NULL);
+    json_decref(bad);
+    json_decref(empty);
+    json_decref(doc);
+}
+
 int main(void)
 {
     TEST_RUN(test_kinds);
     TEST_RUN(test_round_trip);
     TEST_RUN(test_legacy_headers);
     TEST_RUN(test_write_failures);
+    TEST_RUN(test_metrics);
     return test_summary();
 }
