@@ -22,6 +22,8 @@
 
 #include <stdio.h>
 
+#include "mix.h"
+
 typedef struct stt_report stt_report;
 
 typedef struct stt_report_params {
@@ -82,19 +84,6 @@ int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, F
 /* deploy/k8s deployment.yaml, service.yaml, hpa.yaml. */
 int stt_report_write_k8s(const stt_report *r, const stt_report_params *p, FILE *deployment,
                          FILE *service, FILE *hpa);
-
-/* A traffic mix: audio durations (s) with weights. */
-typedef struct stt_mix {
-    double *duration_s;
-    double *weight;
-    size_t n;
-} stt_mix;
-
-/* Reads a corpus manifest.json (array of {duration_s}), an audio.json (its
- * results' files, each once) or a load mix file ("PATH [WEIGHT]" lines, durations
- * read with libsndfile). Returns 0 or a negative STT_E* code. */
-int stt_mix_load(const char *path, stt_mix *m, char *err, size_t errlen);
-void stt_mix_free(stt_mix *m);
 
 /* Capacity plan for `rate` requests/s of this mix under a p95 objective: pods of
  * each measured shape and their cost, cheapest first. Writes a markdown table

@@ -294,17 +294,6 @@ static void test_html_tidy(void)
     stt_report_free(r);
 }
 
-static void test_mix(void)
-{
-    stt_mix m;
-    char err[256];
-    REQUIRE(stt_mix_load(SAMPLE "/audio/audio.json", &m, err, sizeof err) == 0);
-    CHECK(m.n == 3);
-    CHECK(fabs(m.duration_s[0] - 7.7) < 1e-9);
-    stt_mix_free(&m);
-    CHECK(stt_mix_load("/nonexistent/mix", &m, err, sizeof err) < 0);
-}
-
 /* The CPU-limit policy against the measured cost of a CFS quota: the sample's
  * cpu.json with its quota_vs_cpuset entry rewritten. */
 static int decide_with_quota(double tput_ratio, double lat_ratio, stt_report_decision *d)
@@ -379,7 +368,6 @@ int main(void)
     TEST_RUN(test_missing_inputs);
     TEST_RUN(test_k8s_yaml);
     TEST_RUN(test_html_tidy);
-    TEST_RUN(test_mix);
     TEST_RUN(test_cpu_limit_policy);
     TEST_RUN(test_replicas_skipped);
     return test_summary();
