@@ -153,23 +153,23 @@ int stt_mgc_max_rate(const stt_mgc_params *p, double slo_s, double *rate, char *
 
 /* ---- the fleet ---- */
 
-static const char *const routing_names[STT_ROUTE_N] = {"leastconn", "random", "roundrobin"};
+static const char *const routing_names[STT_ROUTING_N] = {"leastconn", "random", "roundrobin"};
 
 const char *stt_routing_name(stt_routing r)
 {
-    return (unsigned)r < STT_ROUTE_N ? routing_names[r] : NULL;
+    return (unsigned)r < STT_ROUTING_N ? routing_names[r] : NULL;
 }
 
 int stt_routing_of(const char *name)
 {
-    for (int i = 0; name && i < STT_ROUTE_N; i++)
+    for (int i = 0; name && i < STT_ROUTING_N; i++)
         if (!strcmp(name, routing_names[i])) return i;
     return STT_EINVAL;
 }
 
 stt_fleet_params stt_fleet_default_params(void)
 {
-    stt_fleet_params p = {.pods = 1, .routing = STT_ROUTE_RANDOM, .capacity = 0};
+    stt_fleet_params p = {.pods = 1, .routing = STT_ROUTING_RANDOM, .capacity = 0};
     p.pod = stt_mgc_default_params();
     return p;
 }
@@ -189,18 +189,18 @@ stt_fleet_sim_params stt_fleet_sim_default_params(void)
 static stt_mgc_params fleet_queue(const stt_fleet_params *p)
 {
     stt_mgc_params q = p->pod;
-    if (p->routing == STT_ROUTE_CENTRAL) {
+    if (p->routing == STT_ROUTING_CENTRAL) {
         q.servers = p->pod.servers * p->pods;
     } else {
         q.lambda = p->pod.lambda / p->pods;
-        if (p->routing == STT_ROUTE_ROUNDROBIN) q.ca2 = p->pod.ca2 / p->pods;
+        if (p->routing == STT_ROUTING_ROUNDROBIN) q.ca2 = p->pod.ca2 / p->pods;
     }
     return q;
 }
 
 static int fleet_check(const stt_fleet_params *p, char *err, size_t errlen)
 {
-    if (!p || p->pods < 1 || (unsigned)p->routing >= STT_ROUTE_N || p->capacity < 0 ||
+    if (!p || p->pods < 1 || (unsigned)p->routing >= STT_ROUTING_N || p->capacity < 0 ||
         (p->capacity > 0 && p->capacity < p->pod.servers))
         return stt_seterr(err, errlen, STT_EINVAL,
                           "bad fleet: pods >= 1, a routing, capacity 0 or >= servers");
@@ -247,13 +247,13 @@ static double fleet_run(gsl_rng *rng, const stt_fleet_params *p, const gsl_ran_d
     double sum = 0;
     /* Round robin starts at a random pod; one pod draws nothing, so a single
      * queue sees the same random stream whatever the routing says. */
-    unsigned long rr = k > 1 && p->routing == STT_ROUTE_ROUNDROBIN
+    unsigned long rr = k > 1 && p->routing == STT_ROUTING_ROUNDROBIN
                            ? gsl_rng_uniform_int(rng, (unsigned long)k)
                            : 0;
     for (long i = 0; i < n;) {
         t += gsl_ran_exponential(rng, 1.0 / p->pod.lambda);
         int pod = 0;
-        if (k > 1 && p->routing == STT_ROUTE_RANDOM)
+        if (k > 1 && p->routing == STT_ROUTING_RANDOM)
             pod = (int)gsl_rng_uniform_int(rng, (unsigned long)k);
         else if (k > 1)
             pod = (int)(rr++ % (unsigned long)k);
@@ -323,10 +323,10 @@ int stt_fleet_simulate(const stt_fleet_params *p, const stt_fleet_sim_params *s,
     double wsum, m1, m2, smax;
     if ((rc = service_moments(q, &wsum, &m1, &m2, &smax, err, errlen))) return rc;
 
-    fleet_state st = {.pods = p->routing == STT_ROUTE_CENTRAL ? 1 : p->pods,
+    fleet_state st = {.pods = p->routing == STT_ROUTING_CENTRAL ? 1 : p->pods,
                       .servers =
-                          p->routing == STT_ROUTE_CENTRAL ? q->servers * p->pods : q->servers,
-                      .cap = p->routing == STT_ROUTE_CENTRAL ? p->capacity * p->pods : p->capacity};
+                          p->routing == STT_ROUTING_CENTRAL ? q->servers * p->pods : q->servers,
+                      .cap = p->routing == STT_ROUTING_CENTRAL ? p->capacity * p->pods : p->capacity};
     long nmax = s->requests > s->steady_requests ? s->requests : s->steady_requests;
     int ngroups = s->runs / s->group;
     st.free_at = malloc((size_t)st.pods * (size_t)st.servers * sizeof *st.free_at);

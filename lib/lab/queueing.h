@@ -101,17 +101,17 @@ int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int
 /* ---- a fleet: pods behind a router ----
  *
  * k identical pods of c servers each. The router is what the deployment has:
- * - STT_ROUTE_CENTRAL: one queue before all k x c servers (haproxy leastconn
+ * - STT_ROUTING_CENTRAL: one queue before all k x c servers (haproxy leastconn
  *   with maxconn = workers per pod): M/G/(k c) at the whole rate;
- * - STT_ROUTE_RANDOM: each request to a pod drawn uniformly, no central queue
+ * - STT_ROUTING_RANDOM: each request to a pod drawn uniformly, no central queue
  *   (a Kubernetes Service through kube-proxy's iptables rules): a Poisson
  *   stream split at random stays Poisson, so each pod is M/G/c at rate / k;
- * - STT_ROUTE_ROUNDROBIN: pods in turn (kube-proxy's IPVS default): each pod
+ * - STT_ROUTING_ROUNDROBIN: pods in turn (kube-proxy's IPVS default): each pod
  *   sees every k-th arrival, gaps Erlang-k, so G/G/c at rate / k with the
  *   arrivals' ca2 divided by k.
  * A pod may admit at most `capacity` requests at once (in service plus
  * waiting: sttd's --workers + --queue); one more is refused at once (503). */
-typedef enum { STT_ROUTE_CENTRAL, STT_ROUTE_RANDOM, STT_ROUTE_ROUNDROBIN, STT_ROUTE_N } stt_routing;
+typedef enum { STT_ROUTING_CENTRAL, STT_ROUTING_RANDOM, STT_ROUTING_ROUNDROBIN, STT_ROUTING_N } stt_routing;
 
 /* "leastconn" (the central queue as haproxy makes it), "random", "roundrobin";
  * NULL out of range. */
@@ -121,7 +121,7 @@ int stt_routing_of(const char *name);
 
 typedef struct stt_fleet_params {
     int pods;            /* k >= 1 */
-    stt_routing routing; /* STT_ROUTE_RANDOM */
+    stt_routing routing; /* STT_ROUTING_RANDOM */
     int capacity;        /* per pod; 0 = unbounded (the analytic model needs 0) */
     /* pod.servers = servers per pod, pod.lambda = the whole fleet's rate, and
      * the service distribution, arrivals' ca2 and quantile as for one pod. */

@@ -285,12 +285,12 @@ static void test_simulate_bad_arguments(void)
 
 static void test_routing_names(void)
 {
-    for (int r = 0; r < STT_ROUTE_N; r++)
+    for (int r = 0; r < STT_ROUTING_N; r++)
         CHECK(stt_routing_of(stt_routing_name((stt_routing)r)) == r);
-    CHECK_STR_EQ(stt_routing_name(STT_ROUTE_CENTRAL), "leastconn");
-    CHECK(stt_routing_of("random") == STT_ROUTE_RANDOM);
+    CHECK_STR_EQ(stt_routing_name(STT_ROUTING_CENTRAL), "leastconn");
+    CHECK(stt_routing_of("random") == STT_ROUTING_RANDOM);
     CHECK(stt_routing_of("nope") == STT_EINVAL);
-    CHECK(stt_routing_name(STT_ROUTE_N) == NULL);
+    CHECK(stt_routing_name(STT_ROUTING_N) == NULL);
 }
 
 /* The formulas: a central queue is M/G/(k c) at the whole rate; random
@@ -301,11 +301,11 @@ static void test_fleet_eval(void)
     f.pods = 2;
     f.pod = exp_params(1, 1.2);
     stt_mgc_result central, random, rr, ref;
-    f.routing = STT_ROUTE_CENTRAL;
+    f.routing = STT_ROUTING_CENTRAL;
     REQUIRE(stt_fleet_eval(&f, &central, NULL, 0) == 0);
-    f.routing = STT_ROUTE_RANDOM;
+    f.routing = STT_ROUTING_RANDOM;
     REQUIRE(stt_fleet_eval(&f, &random, NULL, 0) == 0);
-    f.routing = STT_ROUTE_ROUNDROBIN;
+    f.routing = STT_ROUTING_ROUNDROBIN;
     REQUIRE(stt_fleet_eval(&f, &rr, NULL, 0) == 0);
     stt_mgc_params two = exp_params(2, 1.2), one = exp_params(1, 0.6);
     REQUIRE(stt_mgc_eval(&two, &ref, NULL, 0) == 0);
@@ -349,13 +349,13 @@ static void test_fleet_simulate_routing(void)
     CHECK(near(random.steady, -log(0.05) / (1.0 - 0.6), 0.08));
     CHECK(near(random.in_system, 0.6 / (1 - 0.6), 0.08)); /* M/M/1: L = rho / (1 - rho) */
     CHECK(random.refused == 0);
-    f.routing = STT_ROUTE_CENTRAL;
+    f.routing = STT_ROUTING_CENTRAL;
     REQUIRE(stt_fleet_simulate(&f, &s, &central, NULL, 0) == 0);
     stt_mgc_params two = exp_params(2, 1.2);
     stt_mgc_result m2;
     REQUIRE(stt_mgc_eval(&two, &m2, NULL, 0) == 0);
     CHECK(near(central.steady, m2.t_q, 0.08));
-    f.routing = STT_ROUTE_ROUNDROBIN;
+    f.routing = STT_ROUTING_ROUNDROBIN;
     REQUIRE(stt_fleet_simulate(&f, &s, &rr, NULL, 0) == 0);
     CHECK(central.steady < rr.steady && rr.steady < random.steady);
 }
