@@ -323,10 +323,10 @@ int stt_fleet_simulate(const stt_fleet_params *p, const stt_fleet_sim_params *s,
     double wsum, m1, m2, smax;
     if ((rc = service_moments(q, &wsum, &m1, &m2, &smax, err, errlen))) return rc;
 
-    fleet_state st = {.pods = p->routing == STT_ROUTING_CENTRAL ? 1 : p->pods,
-                      .servers =
-                          p->routing == STT_ROUTING_CENTRAL ? q->servers * p->pods : q->servers,
-                      .cap = p->routing == STT_ROUTING_CENTRAL ? p->capacity * p->pods : p->capacity};
+    fleet_state st = {
+        .pods = p->routing == STT_ROUTING_CENTRAL ? 1 : p->pods,
+        .servers = p->routing == STT_ROUTING_CENTRAL ? q->servers * p->pods : q->servers,
+        .cap = p->routing == STT_ROUTING_CENTRAL ? p->capacity * p->pods : p->capacity};
     long nmax = s->requests > s->steady_requests ? s->requests : s->steady_requests;
     int ngroups = s->runs / s->group;
     st.free_at = malloc((size_t)st.pods * (size_t)st.servers * sizeof *st.free_at);
@@ -403,20 +403,41 @@ int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int
 
 /* ---- the model steps ---- */
 
-int stt_mgc_target_rho(const stt_mgc_params *p, double slo_s, double factor, double *rho, char *err,
-                       size_t errlen)
+/* The objective's quantile at rate lambda: of every request, or of the class. */
+static int class_quantile(const stt_mgc_params *p, double lambda, double class_s, double *t,
+                          double *mean_s, char *err, size_t errlen)
 {
-    if (!p || !rho || !(slo_s > 0) || !(factor >= 1) || !isfinite(factor))
-        return stt_seterr(err, errlen, STT_EINVAL, "bad objective or margin");
-    double rate;
-    int rc = stt_mgc_max_rate(p, slo_s / factor, &rate, err, errlen);
-    if (rc) return rc;
     stt_mgc_params q = *p;
-    q.lambda = 0;
+    q.lambda = lambda;
     stt_mgc_result r;
-    if ((rc = stt_mgc_eval(&q, &r, err, errlen))) return rc;
+    int rc = stt_mgc_eval(&q, &r, err, errlen);
+    if (rc) return rc;
+    *t = !r.stable ? INFINITY : class_s >= 0 ? class_s + r.wq_q : r.t_q;
+    *mean_s = r.mean_s;
+    return 0;
+}
+
+int stt_mgc_target_rho(const stt_mgc_params *p, double slo_s, double factor, double class_s,
+                       double *rho, char *err, size_t errlen)
+{
+    if (!p || !rho || !(slo_s > 0) || !(factor >= 1) || !isfinite(factor) || !isfinite(class_s))
+        return stt_seterr(err, errlen, STT_EINVAL, "bad objective or margin");
+    double t, mean;
+    int rc = class_quantile(p, 0, class_s, &t, &mean, err, errlen);
+    if (rc) return rc;
+    *rho = 0;
+    if (t * factor > slo_s) return 0;
+    double lo = 0, hi = p->servers / mean; /* saturation */
+    while (hi - lo > 1e-4 * hi) {
+        double mid = 0.5 * (lo + hi);
+        if ((rc = class_quantile(p, mid, class_s, &t, &mean, err, errlen))) return rc;
+        if (t * factor <= slo_s)
+            lo = mid;
+        else
+            hi = mid;
+    }
     /* to 0.001 below: never a utilisation the model did not clear */
-    *rho = floor(1000.0 * rate * r.mean_s / p->servers) / 1000.0;
+    *rho = floor(1000.0 * lo * mean / p->servers) / 1000.0;
     return 0;
 }
 

@@ -111,7 +111,12 @@ int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int
  *   arrivals' ca2 divided by k.
  * A pod may admit at most `capacity` requests at once (in service plus
  * waiting: sttd's --workers + --queue); one more is refused at once (503). */
-typedef enum { STT_ROUTING_CENTRAL, STT_ROUTING_RANDOM, STT_ROUTING_ROUNDROBIN, STT_ROUTING_N } stt_routing;
+typedef enum {
+    STT_ROUTING_CENTRAL,
+    STT_ROUTING_RANDOM,
+    STT_ROUTING_ROUNDROBIN,
+    STT_ROUTING_N
+} stt_routing;
 
 /* "leastconn" (the central queue as haproxy makes it), "random", "roundrobin";
  * NULL out of range. */
@@ -175,9 +180,12 @@ int stt_fleet_simulate(const stt_fleet_params *p, const stt_fleet_sim_params *s,
 /* The highest utilisation rho (to 0.001) of one pod (p->servers servers, the
  * distribution of p; p->lambda ignored) at which the predicted response-time
  * quantile times factor (>= 1: the model's error margin) stays <= slo_s.
- * Writes 0 when even an idle pod misses it. Returns 0 or STT_EINVAL. */
-int stt_mgc_target_rho(const stt_mgc_params *p, double slo_s, double factor, double *rho, char *err,
-                       size_t errlen);
+ * With class_s >= 0 the objective is that of the requests whose own service
+ * time is class_s (the short ones of a mix): their quantile is class_s plus
+ * the wait's, the wait being what the whole mix makes (r.wq_q). Writes 0 when
+ * even an idle pod misses it. Returns 0 or STT_EINVAL. */
+int stt_mgc_target_rho(const stt_mgc_params *p, double slo_s, double factor, double class_s,
+                       double *rho, char *err, size_t errlen);
 
 /* The smallest queue q in [0, max_queue] (a pod admits p->servers + q) at
  * which the simulated long-run refusal fraction under Poisson arrivals at

@@ -94,7 +94,7 @@ void stt_svctime_describe(const stt_svctime *m, char *out, size_t len)
     else
         snprintf(pieces, sizeof pieces,
                  "no result names its pieces: %.0f s each, the longest sttd cuts", m->piece_s);
-    snprintf(out, len, "audio.json fits[%d]: %s for %s (%s, %d points); %s", m->fit_index, m->y,
+    snprintf(out, len, "fits[%d] of audio.json, %s for %s (%s, %d points); %s", m->fit_index, m->y,
              m->profile,
              m->single ? "single-piece files: intercept = fixed cost"
                        : "fallback: every file, single- and multi-piece mixed",

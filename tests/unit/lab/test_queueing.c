@@ -404,8 +404,8 @@ static void test_target_rho(void)
     p.service_s = &one;
     p.n = 1;
     double rho, rho_margin;
-    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, &rho, NULL, 0) == 0);
-    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.25, &rho_margin, NULL, 0) == 0);
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, -1, &rho, NULL, 0) == 0);
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.25, -1, &rho_margin, NULL, 0) == 0);
     CHECK(rho > 0.5 && rho < 1);
     CHECK(rho_margin < rho);
     stt_mgc_result r;
@@ -416,9 +416,31 @@ static void test_target_rho(void)
     REQUIRE(stt_mgc_eval(&p, &r, NULL, 0) == 0);
     CHECK(r.t_q > 5.0);
     /* one request alone takes longer than the objective: nothing is safe */
-    REQUIRE(stt_mgc_target_rho(&p, 0.5, 1.0, &rho, NULL, 0) == 0);
+    REQUIRE(stt_mgc_target_rho(&p, 0.5, 1.0, -1, &rho, NULL, 0) == 0);
     CHECK(rho == 0);
-    CHECK(stt_mgc_target_rho(&p, 5.0, 0.5, &rho, NULL, 0) == STT_EINVAL);
+    CHECK(stt_mgc_target_rho(&p, 5.0, 0.5, -1, &rho, NULL, 0) == STT_EINVAL);
+}
+
+/* The objective of a class: short requests in a mix with long ones wait as
+ * the mix makes them wait but are served in their own time, so a target
+ * that no whole-mix p95 could meet exists for them. */
+static void test_target_rho_of_a_class(void)
+{
+    double s[2] = {1.0, 10.0}, w[2] = {0.9, 0.1};
+    stt_mgc_params p = stt_mgc_default_params();
+    p.servers = 2;
+    p.service_s = s;
+    p.weight = w;
+    p.n = 2;
+    double all, shorts;
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, -1, &all, NULL, 0) == 0);
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, 1.0, &shorts, NULL, 0) == 0);
+    CHECK(all == 0); /* a long request alone takes 10 s */
+    CHECK(shorts > 0.1 && shorts < 1);
+    stt_mgc_result r;
+    p.lambda = shorts * 2 / 1.9; /* E[S] = 1.9 */
+    REQUIRE(stt_mgc_eval(&p, &r, NULL, 0) == 0);
+    CHECK(1.0 + r.wq_q <= 5.0 + 1e-9);
 }
 
 /* M/M/1 at rho 0.5: K = 5 refuses 1.6%, K = 6 0.79%: a 1% budget needs a
@@ -460,6 +482,7 @@ int main(void)
     TEST_RUN(test_fleet_simulate_capacity);
     TEST_RUN(test_fleet_simulate_groups);
     TEST_RUN(test_target_rho);
+    TEST_RUN(test_target_rho_of_a_class);
     TEST_RUN(test_queue_for_budget);
     return test_summary();
 }
