@@ -49,7 +49,7 @@ static void usage(FILE *f, const stt_replicas_params *d)
             "  --seed N                 arrivals, trial order and simulation (%llu)\n"
             "  --quick                  the study's quick experiment: loads 0.4,0.6,0.8, 3\n"
             "                           repeats of 25 requests, leastconn at 0.8 only\n"
-            "                           (about 3.5 minutes on 2 cores)\n"
+            "                           (about 4 minutes on 2 cores)\n"
             "  --out DIR                results folder (results/replicas)\n"
             "  --sttd PATH              the server binary (sttd beside sttbench)\n"
             "  --help\n"

@@ -49,6 +49,8 @@ static void usage(FILE *f, const stt_shapes_params *d)
             "  --memory WHICH         worst-case memory for the chosen pod size, all, none\n"
             "  --memory-queue Q       sttd --queue in the worst case (2 x workers)\n"
             "  --memory-margin X      added to the worst case for the limit (%.2g)\n"
+            "  --memory-profiles LIST the profiles asked for in turn (those the pods load)\n"
+            "  --memory-hold-s S      seconds each admission phase is watched (%.0f)\n"
             "  --max-upload-mb M      the pod's largest upload (%.0f)\n"
             "  --max-duration-s S     the pod's longest audio (%.0f)\n"
             "  --quick                the study's quick experiment: 12 throughput and 20 latency\n"
@@ -63,7 +65,7 @@ static void usage(FILE *f, const stt_shapes_params *d)
             d->profile, d->long_share, d->load, d->repeats, d->price_core_hour, d->price_gib_hour,
             d->max_upload_mb, d->max_duration_s, stt_profile_list(), d->profile, d->short_file,
             d->long_file, d->long_share, d->load, d->repeats, d->price_core_hour, d->price_gib_hour,
-            d->memory_margin, d->max_upload_mb, d->max_duration_s, d->seed);
+            d->memory_margin, d->memory_hold_s, d->max_upload_mb, d->max_duration_s, d->seed);
 }
 
 static void log_line(void *arg, const char *line)
@@ -101,6 +103,8 @@ int bench_shapes_main(int argc, char **argv)
                                          {"max-upload-mb", 1, 0, 'u'},
                                          {"max-duration-s", 1, 0, 'd'},
                                          {"quick", 0, 0, 'Q'},
+                                         {"memory-profiles", 1, 0, 'F'},
+                                         {"memory-hold-s", 1, 0, 'H'},
                                          {"out", 1, 0, 'o'},
                                          {"sttd", 1, 0, 't'},
                                          {"seed", 1, 0, 'e'},
@@ -178,6 +182,13 @@ int bench_shapes_main(int argc, char **argv)
             if (stt_parse_double(optarg, 1, 4 * 3600, &p.max_duration_s))
                 return bad("--max-duration-s", "1..14400", optarg);
             break;
+        case 'F':
+            p.memory_profiles = optarg;
+            break;
+        case 'H':
+            if (stt_parse_double(optarg, 0.1, 600, &p.memory_hold_s))
+                return bad("--memory-hold-s", "0.1..600", optarg);
+            break;
         case 'Q':
             quick = 1;
             break;
@@ -213,6 +224,7 @@ int bench_shapes_main(int argc, char **argv)
         stt_shapes_quick(&q);
         /* explicit options win over the quick set */
         if (p.memory != d.memory) q.memory = p.memory;
+        if (p.memory_hold_s != d.memory_hold_s) q.memory_hold_s = p.memory_hold_s;
         p = q;
     }
     p.log = log_line;

@@ -71,7 +71,7 @@ typedef struct stt_replicas_params {
 
 stt_replicas_params stt_replicas_default_params(void);
 
-/* The study's quick experiment (about 3.5 minutes on 2 cores): utilisations
+/* The study's quick experiment (about 4 minutes on 2 cores): utilisations
  * 0.4, 0.6, 0.8, 3 repeats of 25 requests, leastconn at the highest load
  * only, 10 service samples. Changes nothing else. */
 void stt_replicas_quick(stt_replicas_params *p);
