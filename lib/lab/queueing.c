@@ -453,16 +453,30 @@ int stt_mgc_queue_for_budget(const stt_mgc_params *p, double budget, int max_que
     s.requests = 1;
     s.runs = 1;
     s.seed = seed;
-    /* Refusals fall as the queue grows; bisection would need fewer runs but
-     * the first few queues are where the answer almost always is. */
-    for (int qd = 0; qd <= max_queue; qd++) {
+    /* The same seed for every queue: the same arrivals and service times,
+     * so that the refusals fall with the queue run for run and a bisection
+     * finds the smallest queue within the budget. */
+    int lo = 0, hi = max_queue;
+    double ref_hi = NAN;
+    for (int first = 1; lo < hi || first; first = 0) {
+        int qd = first ? hi : lo + (hi - lo) / 2;
         f.capacity = p->servers + qd;
         stt_fleet_sim out;
         int rc = stt_fleet_simulate(&f, &s, &out, err, errlen);
         if (rc) return rc;
-        *queue = qd;
-        *refused = out.refused;
-        if (out.refused <= budget) return 0;
+        if (first) {
+            ref_hi = out.refused;
+            if (out.refused > budget) break; /* not even the longest queue */
+            continue;
+        }
+        if (out.refused <= budget) {
+            hi = qd;
+            ref_hi = out.refused;
+        } else {
+            lo = qd + 1;
+        }
     }
+    *queue = hi;
+    *refused = ref_hi;
     return 0;
 }
