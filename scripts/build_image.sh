@@ -80,12 +80,13 @@ done
 # would need subordinate ids in /etc/subuid and is not what this script does.
 [[ $(id -u) -eq 0 ]] || die "run as root (sudo $0 ...): buildah's chroot isolation and mmdebstrap need it"
 
-mkdir -p "$work" || die "cannot create --work-dir $work"
-work=$(cd "$work" && pwd)
+work=$(realpath -m "$work")
+# Nothing built here may end up in git.
 case "$work/" in
-  "$root"/*) git -C "$root" check-ignore -q "$work" ||
+  "$root"/*) git -C "$root" check-ignore -q "$work/" ||
     die "--work-dir $work is inside the repository but not ignored by .gitignore" ;;
 esac
+mkdir -p "$work" || die "cannot create --work-dir $work"
 marker="$work/.sttlab-image"
 if [[ ! -e "$marker" ]]; then
   [[ -z "$(ls -A "$work")" ]] || die "--work-dir $work is not empty and was not made by this script"
@@ -195,6 +196,10 @@ build_image() {
     rev="$rev-dirty"
   fi
   [[ $no_cache -eq 1 ]] && flags+=(--no-cache)
+  # The context is the repository, but only what the Dockerfile copies is
+  # read: not build folders, results, or a --work-dir inside the tree.
+  printf '%s\n' '*' '!CMakeLists.txt' '!lib' '!src' >"$work/context.ignore"
+  flags+=(--ignorefile "$work/context.ignore")
   echo "build: buildah bud --isolation chroot -f deploy/Dockerfile -t $tag (log: $log)"
   t0=$(now)
   # Only the steps reach the terminal, each marked when cached; the rest is in the log.
@@ -232,7 +237,8 @@ save_image() {
 clean_all() {
   buildah "${store[@]}" rm --all >/dev/null 2>&1 || true
   buildah "${store[@]}" rmi --all --force >/dev/null 2>&1 || true
-  rm -rf -- "$work/storage" "$work/logs" "$base_tar" "$base_new" "$work/base.args" "$runroot"
+  rm -rf -- "$work/storage" "$work/logs" "$base_tar" "$base_new" "$work/base.args" \
+    "$work/context.ignore" "$runroot"
   rm -f -- "$marker"
   rmdir -- "$work" 2>/dev/null || true
   echo "build_image: removed $work"
@@ -304,11 +310,13 @@ run_check() {
   trap check_cleanup EXIT
   trap 'echo "check: interrupted" >&2; exit 1' INT TERM
 
-  cfg=$(buildah "${store[@]}" inspect --type image \
-          --format '{{.OCIv1.Config.User}}|{{.OCIv1.Config.Entrypoint}}|{{.OCIv1.Config.Cmd}}' "$tag")
-  local user=${cfg%%|*}
+  cfg=$(buildah "${store[@]}" inspect --type image --format \
+          '{{.OCIv1.Config.User}}|{{index .OCIv1.Config.Labels "org.opencontainers.image.revision"}}|{{.OCIv1.Config.Entrypoint}} {{.OCIv1.Config.Cmd}}' \
+          "$tag")
+  local user=${cfg%%|*} rest=${cfg#*|}
+  echo "check: $tag ${image_id:0:12}, built from ${rest%%|*}"
   [[ "$user" =~ ^[1-9][0-9]*(:[0-9]+)?$ ]] || check_fail "image user '$user' is not a numeric non-root id"
-  check_ok "runs as user $user; entrypoint and command ${cfg#*|}"
+  check_ok "runs as user $user; entrypoint and command ${rest#*|}"
 
   ctr=$(buildah "${store[@]}" from --pull=never --name "sttd-check-$$" "$tag") ||
     check_fail "buildah from $tag failed"
