@@ -100,11 +100,11 @@ mkdir -p "$work/logs"
 
 # --- packages ------------------------------------------------------------
 # What the host needs: buildah builds, podman imports the base, mmdebstrap
-# makes it, uidmap is what rootless use would need; curl and the test clips
+# makes it, uidmap is what rootless use would need; curl, ps and the test clips
 # for the check.
 ensure_packages() {
   local want=(buildah podman mmdebstrap uidmap debian-archive-keyring)
-  [[ $do_check -eq 1 ]] && want+=(curl pocketsphinx-testdata)
+  [[ $do_check -eq 1 ]] && want+=(curl procps pocketsphinx-testdata)
   local missing=() p status
   for p in "${want[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
