@@ -304,6 +304,14 @@ static void resolve_url(config *c)
     snprintf(c->full_url, sizeof c->full_url, "%.*s%s", hostlen, c->url, route);
 }
 
+/* Interim: the knee rule until the sweep module holds it. */
+static int stt_load_find_knee(const double *throughput, const double *p95, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (throughput[i + 1] < throughput[i] * 1.05 && p95[i + 1] > p95[i]) return (int)i;
+    return -1;
+}
+
 static void progress(void *arg, double elapsed, uint64_t done)
 {
     const char *label = arg;
