@@ -46,7 +46,7 @@ stt_probe_verdict stt_maxrate_verdict(const stt_sweep_summary *s, double slo, do
     const char *w;
     stt_probe_verdict v;
     if (!s->stable) {
-        v = STT_PROBE_UNSTABLE, w = "a run stayed unstable: excluded";
+        v = STT_PROBE_UNSTABLE, w = "a run stayed unstable (excluded)";
     } else if (s->n && s->failure_rate > budget) {
         v = STT_PROBE_FAIL, w = "failed requests over the error budget";
     } else if (!isfinite(s->p95_slo_ci.lo) || !isfinite(s->p95_slo_ci.hi)) {
@@ -168,9 +168,31 @@ int stt_maxrate_search(const stt_maxrate_params *p, stt_maxrate *out, char *err,
     return 0;
 }
 
+int stt_maxrate_check_model(stt_maxrate *m, const stt_sweep_service *sv, int servers, uint64_t seed,
+                            char *err, size_t errlen)
+{
+    free(m->checks);
+    m->checks = NULL;
+    m->nchecks = 0;
+    m->servers = 0;
+    if (servers < 1) return stt_seterr(err, errlen, STT_EINVAL, "servers must be >= 1");
+    if (!sv || sv->point < 0 || m->nprobes == 0) return 0;
+    m->checks = calloc((size_t)m->nprobes, sizeof *m->checks);
+    if (!m->checks) return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
+    m->servers = servers;
+    for (int i = 0; i < m->nprobes; i++) {
+        int rc = stt_sweep_check_point(&m->probes[i].pt, i, sv, servers, seed,
+                                       &m->checks[m->nchecks], err, errlen);
+        if (rc < 0) return rc;
+        m->nchecks += rc;
+    }
+    return 0;
+}
+
 void stt_maxrate_free(stt_maxrate *m)
 {
     if (!m) return;
+    free(m->checks);
     for (int i = 0; m->probes && i < m->nprobes; i++) {
         stt_sweep_point *pt = &m->probes[i].pt;
         for (int r = 0; pt->runs && r < pt->nruns; r++)

@@ -189,6 +189,7 @@ int stt_sweep_run(const stt_sweep_params *p, stt_sweep *out, char *err, size_t e
     out->arrival = p->mode == STT_LOAD_OPEN ? p->arrival : STT_ARRIVAL_CONSTANT;
     out->npoints = n;
     out->nrounds = p->repeats;
+    out->max_extend = p->max_extend;
     out->knee.index = out->knee.from = out->knee.to = -1;
     out->service.point = -1;
     out->points = calloc((size_t)n, sizeof *out->points);
@@ -454,6 +455,62 @@ static double gaps_cv2(const double *at, size_t n)
     return mean > 0 ? var / (mean * mean) : 1;
 }
 
+int stt_sweep_check_point(const stt_sweep_point *pt, int index, const stt_sweep_service *sv,
+                          int servers, uint64_t seed, stt_sweep_check *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    int poisson = pt->step.arrival == STT_ARRIVAL_POISSON,
+        trace = pt->step.arrival == STT_ARRIVAL_TRACE;
+    if (servers < 1) return stt_seterr(err, errlen, STT_EINVAL, "servers must be >= 1");
+    if (sv->point < 0 || sv->s.n == 0 || !sv->samples || pt->step.mode != STT_LOAD_OPEN ||
+        !(poisson || trace) || !pt->sum.stable)
+        return 0;
+    c->point = index;
+    c->lambda = pt->offered;
+    c->ca2 = trace ? gaps_cv2(pt->trace_scaled, pt->step.ntrace) : 1;
+    c->measured_p95 = pt->sum.lat[2];
+    c->measured_ci = pt->sum.p95_ci;
+    c->n = pt->sum.n;
+    c->model_p95 = c->sim_lo = c->sim_hi = c->err_lo = c->err_hi = NAN;
+    stt_mgc_params q = stt_mgc_default_params();
+    q.servers = servers;
+    q.lambda = c->lambda;
+    q.ca2 = c->ca2;
+    q.service_s = sv->samples;
+    q.n = sv->s.n;
+    q.quantile = 0.95;
+    stt_mgc_result mr;
+    if (stt_mgc_eval(&q, &mr, err, errlen)) return STT_EINVAL;
+    c->rho = mr.rho;
+    c->model_stable = mr.stable;
+    c->model_p95 = mr.t_q;
+    if (poisson && mr.stable) {
+        stt_mgc_sim sim;
+        /* A run as long as the point's (capped: the band's width is what matters). */
+        int req = c->n > 5000 ? 5000 : c->n < 1 ? 1 : (int)c->n;
+        if (stt_mgc_simulate(&q, req, pt->step.warmup_s, 100,
+                             (unsigned long)(seed + (uint64_t)index), &sim, NULL, 0) == 0) {
+            c->has_sim = 1;
+            c->sim_lo = sim.lo;
+            c->sim_hi = sim.hi;
+        }
+    }
+    c->verdict = STT_CHECK_UNDETERMINED;
+    if (!isfinite(c->measured_ci.lo) || !(c->measured_ci.lo > 0)) return 1;
+    if (!mr.stable) {
+        /* The model saturates where the point measured a steady state. */
+        c->verdict = STT_CHECK_OUTSIDE;
+        return 1;
+    }
+    c->err_lo = c->model_p95 / c->measured_ci.hi - 1;
+    c->err_hi = c->model_p95 / c->measured_ci.lo - 1;
+    if (c->err_lo >= -STT_SWEEP_MODEL_TOL && c->err_hi <= STT_SWEEP_MODEL_TOL)
+        c->verdict = STT_CHECK_WITHIN;
+    else if (c->err_lo > STT_SWEEP_MODEL_TOL || c->err_hi < -STT_SWEEP_MODEL_TOL)
+        c->verdict = STT_CHECK_OUTSIDE;
+    return 1;
+}
+
 int stt_sweep_check_model(stt_sweep *sw, int servers, uint64_t seed, char *err, size_t errlen)
 {
     free(sw->checks);
@@ -466,54 +523,10 @@ int stt_sweep_check_model(stt_sweep *sw, int servers, uint64_t seed, char *err, 
     if (!sw->checks) return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
     sw->servers = servers;
     for (int i = 0; i < sw->npoints; i++) {
-        const stt_sweep_point *pt = &sw->points[i];
-        int poisson = pt->step.arrival == STT_ARRIVAL_POISSON,
-            trace = pt->step.arrival == STT_ARRIVAL_TRACE;
-        if (pt->step.mode != STT_LOAD_OPEN || !(poisson || trace) || !pt->sum.stable) continue;
-        stt_sweep_check *c = &sw->checks[sw->nchecks++];
-        c->point = i;
-        c->lambda = pt->offered;
-        c->ca2 = trace ? gaps_cv2(pt->trace_scaled, pt->step.ntrace) : 1;
-        c->measured_p95 = pt->sum.lat[2];
-        c->measured_ci = pt->sum.p95_ci;
-        c->n = pt->sum.n;
-        c->model_p95 = c->sim_lo = c->sim_hi = c->err_lo = c->err_hi = NAN;
-        stt_mgc_params q = stt_mgc_default_params();
-        q.servers = servers;
-        q.lambda = c->lambda;
-        q.ca2 = c->ca2;
-        q.service_s = sw->service.samples;
-        q.n = sw->service.s.n;
-        q.quantile = 0.95;
-        stt_mgc_result mr;
-        if (stt_mgc_eval(&q, &mr, err, errlen)) return STT_EINVAL;
-        c->rho = mr.rho;
-        c->model_stable = mr.stable;
-        c->model_p95 = mr.t_q;
-        if (poisson && mr.stable) {
-            stt_mgc_sim sim;
-            /* A run as long as the point's (capped: the band's width is what matters). */
-            int req = c->n > 5000 ? 5000 : c->n < 1 ? 1 : (int)c->n;
-            if (stt_mgc_simulate(&q, req, pt->step.warmup_s, 100, (unsigned long)(seed + i), &sim,
-                                 NULL, 0) == 0) {
-                c->has_sim = 1;
-                c->sim_lo = sim.lo;
-                c->sim_hi = sim.hi;
-            }
-        }
-        c->verdict = STT_CHECK_UNDETERMINED;
-        if (!isfinite(c->measured_ci.lo) || !(c->measured_ci.lo > 0)) continue;
-        if (!mr.stable) {
-            /* The model saturates where the point measured a steady state. */
-            c->verdict = STT_CHECK_OUTSIDE;
-            continue;
-        }
-        c->err_lo = c->model_p95 / c->measured_ci.hi - 1;
-        c->err_hi = c->model_p95 / c->measured_ci.lo - 1;
-        if (c->err_lo >= -STT_SWEEP_MODEL_TOL && c->err_hi <= STT_SWEEP_MODEL_TOL)
-            c->verdict = STT_CHECK_WITHIN;
-        else if (c->err_lo > STT_SWEEP_MODEL_TOL || c->err_hi < -STT_SWEEP_MODEL_TOL)
-            c->verdict = STT_CHECK_OUTSIDE;
+        int rc = stt_sweep_check_point(&sw->points[i], i, &sw->service, servers, seed,
+                                       &sw->checks[sw->nchecks], err, errlen);
+        if (rc < 0) return rc;
+        sw->nchecks += rc;
     }
     return 0;
 }

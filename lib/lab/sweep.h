@@ -177,7 +177,8 @@ typedef struct stt_sweep {
     stt_sweep_point *points;
     int npoints;
     int nrounds;
-    int *order; /* nrounds x npoints: the points in the order each round ran them */
+    int max_extend; /* the doublings an unstable run was allowed */
+    int *order;     /* nrounds x npoints: the points in the order each round ran them */
     stt_sweep_knee knee;
     int advice_workers; /* closed loop with a knee: --workers and --queue; else 0 */
     stt_sweep_service service;
@@ -196,6 +197,14 @@ int stt_sweep_run(const stt_sweep_params *p, stt_sweep *out, char *err, size_t e
  * (replacing an earlier one). Returns 0 (no check when there is no service
  * time or no open-loop Poisson/trace point), STT_EINVAL or STT_ENOMEM. */
 int stt_sweep_check_model(stt_sweep *sw, int servers, uint64_t seed, char *err, size_t errlen);
+
+/* The model check of one point against service time sv with `servers`
+ * workers into *out (out->point = index, the caller's numbering). Returns 1
+ * when the point can be checked (stable, open loop, Poisson or trace, a
+ * service time), 0 when not, or STT_EINVAL. */
+int stt_sweep_check_point(const stt_sweep_point *pt, int index, const stt_sweep_service *sv,
+                          int servers, uint64_t seed, stt_sweep_check *out, char *err,
+                          size_t errlen);
 
 void stt_sweep_free(stt_sweep *sw);
 
