@@ -69,6 +69,10 @@ typedef struct stt_maxrate {
      * largest rate meeting the objective lies in [lo, hi). hi is INFINITY
      * when every probe passed (the search ran out of probes). */
     double bracket_lo, bracket_hi;
+    /* The model check of the probes (stt_maxrate_check_model); point = probe index. */
+    int servers;
+    stt_sweep_check *checks;
+    int nchecks;
 } stt_maxrate;
 
 /* The verdict on a probe's summary; *why (may be NULL) says why. */
@@ -78,6 +82,12 @@ stt_probe_verdict stt_maxrate_verdict(const stt_sweep_summary *s, double slo_p95
 /* Runs the search. On success *out holds every probe (stt_maxrate_free).
  * Returns 0, STT_EINVAL (bad params), STT_ENOMEM or what a step returned. */
 int stt_maxrate_search(const stt_maxrate_params *p, stt_maxrate *out, char *err, size_t errlen);
+
+/* Checks every stable probe against M/G/c with `servers` workers and the
+ * service time sv (from a sweep's c=1 step), replacing an earlier check.
+ * Returns 0 (nothing to check without a service time), STT_EINVAL, STT_ENOMEM. */
+int stt_maxrate_check_model(stt_maxrate *m, const stt_sweep_service *sv, int servers, uint64_t seed,
+                            char *err, size_t errlen);
 
 void stt_maxrate_free(stt_maxrate *m);
 
