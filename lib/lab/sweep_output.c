@@ -228,6 +228,7 @@ static json_t *step_json(const stt_sweep_point *pt)
     json_object_set_new(j, "offered", num(pt->offered));
     if (open)
         json_object_set_new(j, "arrival", json_string(stt_load_arrival_name(pt->step.arrival)));
+    json_object_set_new(j, "repeats", json_integer(pt->nruns));
     json_object_set_new(j, "stable", json_boolean(s->stable));
     json_object_set_new(j, "saturated", json_boolean(s->saturated));
     json_object_set_new(j, "busiest_thread_cpu", num(s->busiest_thread_cpu));
