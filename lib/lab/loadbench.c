@@ -298,12 +298,13 @@ int stt_loadbench_run(const stt_loadbench_params *p, FILE *out, char *err, size_
     sp.load = &lp;
     sp.progress = p->progress;
     if (p->trace) {
-        sp.mode = STT_LOAD_OPEN;
-        sp.arrival = STT_ARRIVAL_TRACE;
+        /* The trace drives every open loop: the rate sweep, the search. */
         sp.trace_at_s = s.trace.at_s;
         sp.trace_body = s.trace_body;
         sp.ntrace = s.trace.n;
+        sp.arrival = STT_ARRIVAL_TRACE;
         if (!p->sweep_given) {
+            sp.mode = STT_LOAD_OPEN;
             sp.values[0] = stt_trace_rate(&s.trace);
             sp.nvalues = 1;
         }

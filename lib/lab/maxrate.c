@@ -45,10 +45,15 @@ stt_probe_verdict stt_maxrate_verdict(const stt_sweep_summary *s, double slo, do
 {
     const char *w;
     stt_probe_verdict v;
-    if (!s->stable) {
-        v = STT_PROBE_UNSTABLE, w = "a run stayed unstable (excluded)";
-    } else if (s->n && s->failure_rate > budget) {
+    /* A clear failure stays one however unsteady the runs: failures over the
+     * budget, or a p95 interval wholly above the objective. A pass needs
+     * stable runs. */
+    if (s->n && s->failure_rate > budget) {
         v = STT_PROBE_FAIL, w = "failed requests over the error budget";
+    } else if (isfinite(s->p95_slo_ci.lo) && s->p95_slo_ci.lo > slo) {
+        v = STT_PROBE_FAIL, w = "the p95 interval is above the objective";
+    } else if (!s->stable) {
+        v = STT_PROBE_UNSTABLE, w = "a run stayed unstable (excluded)";
     } else if (!isfinite(s->p95_slo_ci.lo) || !isfinite(s->p95_slo_ci.hi)) {
         v = STT_PROBE_UNDETERMINED, w = "n too small for a p95";
     } else {
@@ -81,6 +86,24 @@ static int check(const stt_maxrate_params *p, char *err, size_t errlen)
     return 0;
 }
 
+/* 1 when one run already fails the probe whatever more of it would show. */
+static int run_settled(void *arg, const stt_load_result *r)
+{
+    const stt_maxrate_params *p = arg;
+    size_t n = r->nsamples;
+    if (!n) return 0;
+    if ((double)stt_load_failures(r) / (double)n > p->error_budget) return 1;
+    double *x = malloc(n * sizeof *x);
+    if (!x) return 0;
+    for (size_t i = 0; i < n; i++)
+        x[i] = r->samples[i].outcome == STT_LOAD_OK ? r->samples[i].latency_s : STT_SWEEP_MISS_S;
+    stt_interval ci;
+    int above = stt_stats_percentile_supported(n, 95) &&
+                stt_stats_quantile_ci(x, n, 0.95, 0.95, &ci) == 0 && ci.lo > p->slo_p95_s;
+    free(x);
+    return above;
+}
+
 static int probe(const stt_maxrate_params *p, double rate, stt_maxrate_probe *pr, char *err,
                  size_t errlen)
 {
@@ -105,15 +128,23 @@ static int probe(const stt_maxrate_params *p, double rate, stt_maxrate_probe *pr
         s->trace_body = p->m.trace_body;
         s->ntrace = p->m.ntrace;
     }
+    stt_sweep_params mp = p->m;
+    mp.settled = run_settled;
+    mp.settled_arg = (void *)p;
+    uint64_t failed = 0;
     for (int r = 0; r < p->repeats; r++) {
         stt_load_step st = *s;
         st.seed = p->m.seed + 7919u * (uint64_t)r + (uint64_t)llround(rate * 1000);
         char label[96];
         snprintf(label, sizeof label, "probe %.4g/s (repeat %d/%d)", rate, r + 1, p->repeats);
-        int rc = stt_sweep_measure(&p->m, &st, label, &pt->runs[r], err, errlen);
+        int rc = stt_sweep_measure(&mp, &st, label, &pt->runs[r], err, errlen);
         if (rc) return rc;
         pt->runs[r].round = r;
         pt->nruns = r + 1;
+        /* Stop repeating a probe that can no longer pass: its failures so far
+         * exceed the budget of every request it would count. */
+        failed += stt_load_failures(&pt->runs[r].res);
+        if ((double)failed > p->error_budget * (double)p->repeats * (double)p->min_requests) break;
     }
     if (stt_sweep_summarize(pt, &pt->sum))
         return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");

@@ -31,6 +31,8 @@ stt_sweep_params stt_sweep_default_params(void)
     p.trace_at_s = NULL;
     p.trace_body = NULL;
     p.ntrace = 0;
+    p.settled = NULL;
+    p.settled_arg = NULL;
     p.load = NULL;
     p.run = NULL;
     p.run_arg = NULL;
@@ -123,15 +125,18 @@ int stt_sweep_measure(const stt_sweep_params *p, const stt_load_step *step, cons
         out->attempts = attempt + 1;
         out->duration_s = s.duration_s;
         out->requests = s.requests;
+        int settled = !out->res.stable && p->settled && p->settled(p->settled_arg, &out->res);
+        int last = out->res.stable || settled || attempt == p->max_extend;
         if (p->progress)
             fprintf(p->progress, "  %s: %llu requests, %llu failed, %s%s\n", label,
                     (unsigned long long)(out->res.completed + out->res.dropped),
                     (unsigned long long)stt_load_failures(&out->res),
                     out->res.stable ? "stable" : "unstable",
-                    out->res.stable || attempt == p->max_extend
-                        ? ""
-                        : (trace ? "; measuring again" : "; measuring again, twice as long"));
-        if (out->res.stable) break;
+                    settled ? " (a clear failure: not lengthened)"
+                    : last  ? ""
+                    : trace ? "; measuring again"
+                            : "; measuring again, twice as long");
+        if (last) break;
     }
     return 0;
 }

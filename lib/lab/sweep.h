@@ -70,6 +70,11 @@ typedef struct stt_sweep_params {
     const double *trace_at_s;
     const int *trace_body;
     size_t ntrace;
+    /* Called on an unstable run before it is lengthened: 1 when no longer
+     * run could change what it says (a clear failure), so it is kept as it
+     * is. NULL: always lengthen. */
+    int (*settled)(void *arg, const stt_load_result *r);
+    void *settled_arg;
     const stt_load_params *load; /* borrowed; its progress hook is driven here */
     stt_sweep_run_fn run;        /* NULL: stt_load_run_step */
     void *run_arg;

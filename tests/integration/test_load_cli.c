@@ -269,7 +269,7 @@ static void test_bad_input(void)
     CHECK(load("--method GET --find-max-rate --slo p95=1 --probe-repeats 2") == 2);
     CHECK(load("--method GET --error-budget 150%") == 2);
     CHECK(load("--method GET --concurrency 1 --rate 2") == 2);
-    CHECK(load("--method GET --trace /nonexistent --concurrency 2") == 2);
+    CHECK(load("--method GET --trace /nonexistent --concurrency 2") == 2); /* closed, no search */
     CHECK(load("--method GET --trace /nonexistent") == 1);
     CHECK(load("--method GET --concurrency 2,1") == 1); /* not ascending */
     CHECK(load("--help") == 0);

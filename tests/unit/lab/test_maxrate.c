@@ -110,11 +110,19 @@ static void test_failures_count(void)
     for (int i = 0; i < m.nprobes; i++)
         if (m.probes[i].rate >= 4) CHECK(m.probes[i].verdict == STT_PROBE_FAIL);
     stt_maxrate_free(&m);
-    /* Failing everywhere: no rate, and the search stops. */
-    server w = {.s = 0.5, .mu = 10, .fail = 0.5, .fail_from = 0};
+    /* Failing everywhere, unsteadily: no rate, and the search stops. A run
+     * that fails clearly is not lengthened, and a probe whose failures exceed
+     * the budget of all its planned requests is not repeated. */
+    server w = {.s = 0.5, .mu = 10, .fail = 0.5, .fail_from = 0, .ramp_every = 1};
     p = params(&w, &lp);
+    p.m.max_extend = 2;
     REQUIRE(stt_maxrate_search(&p, &m, err, sizeof err) == 0);
     CHECK(m.max_rate == 0 && m.best == -1 && m.nprobes <= p.max_probes);
+    for (int i = 0; i < m.nprobes; i++) {
+        CHECK(m.probes[i].verdict == STT_PROBE_FAIL);
+        CHECK(m.probes[i].pt.nruns == 1 && m.probes[i].pt.runs[0].attempts == 1);
+    }
+    CHECK(w.calls == m.nprobes);
     stt_maxrate_free(&m);
 }
 
@@ -153,6 +161,15 @@ static void test_verdicts_and_params(void)
     s.p95_slo_ci = (stt_interval){NAN, NAN, NAN};
     CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_UNDETERMINED);
     s.stable = 0;
+    CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_UNSTABLE);
+    /* unsteady but clearly failing: a failure */
+    s.failure_rate = 0.2;
+    CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_FAIL);
+    s.failure_rate = 0;
+    s.p95_slo_ci = (stt_interval){3, 4, 0.95};
+    CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_FAIL);
+    /* unsteady and under the objective: never a pass */
+    s.p95_slo_ci = (stt_interval){1, 1.5, 0.95};
     CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_UNSTABLE);
     CHECK_STR_EQ(stt_probe_verdict_name(STT_PROBE_PASS), "pass");
 
