@@ -487,7 +487,7 @@ static void knee_text(const stt_sweep *sw, int md, FILE *f)
 static void service_text(const stt_sweep *sw, FILE *f)
 {
     const stt_sweep_service *sv = &sw->service;
-    char a[64];
+    char a[96];
     if (sv->point < 0) return;
     fprintf(f,
             "Service time at c=1 (2xx answers, no queueing): median %s ms, n %zu, mean %s ms, "
@@ -514,7 +514,7 @@ static void checks_text(const stt_sweep_check *cs, int n, int servers, int md, F
     int within = 0;
     for (int i = 0; i < n; i++) {
         const stt_sweep_check *c = &cs[i];
-        char off[32], m[64], mo[24], lo[24], hi[24], band[64] = "-", err[48] = "-";
+        char off[32], m[96], mo[24], lo[24], hi[24], band[64] = "-", err[48] = "-";
         snprintf(off, sizeof off, "%g/s", c->lambda);
         if (c->has_sim)
             snprintf(band, sizeof band, "%s to %s", ms(lo, sizeof lo, c->sim_lo),
@@ -571,7 +571,7 @@ static void table(const stt_sweep *sw, int md, FILE *f)
     for (int i = 0; i < sw->npoints; i++) {
         const stt_sweep_point *pt = &sw->points[i];
         const stt_sweep_summary *s = &pt->sum;
-        char off[32], t[128], p50[24], p95[64], p99[24], mx[24], fl[48], au[32];
+        char off[32], t[128], p50[24], p95[96], p99[24], mx[24], fl[48], au[32];
         offered_text(pt, off, sizeof off);
         rate_ci(t, sizeof t, &s->throughput);
         ms(p50, sizeof p50, s->lat[0]);
@@ -605,7 +605,7 @@ void stt_sweep_print(const stt_sweep *sw, FILE *f)
 
 static void maxrate_text(const stt_maxrate *mr, int md, FILE *f)
 {
-    char a[64], hi[32];
+    char a[96], hi[32];
     if (isfinite(mr->bracket_hi))
         snprintf(hi, sizeof hi, "%.4g", mr->bracket_hi);
     else
