@@ -381,7 +381,7 @@ static int run_trial(run *R, const cell *c, int round, int order, uint64_t seed,
                                                         : json_null(),
                   "mean", stt_results_num(n ? stt_histogram_mean(res.latency) / 1e6 : NAN), "max",
                   stt_results_num(n ? (double)stt_histogram_max(res.latency) / 1e6 : NAN),
-                  "p95_supported", stt_stats_percentile_supported(n, 95), "includes_failures", 0);
+                  "p95_supported", stt_stats_percentile_supported(n, 95), "includes_failures", 1);
     *out = json_pack(
         "{s:i, s:i, s:i, s:s, s:o, s:i, s:o, s:I, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, "
         "s:o, s:o, s:{s:o, s:o, s:o, s:o}}",

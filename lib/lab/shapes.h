@@ -10,7 +10,7 @@
  * - the tail of short requests under a mixed-length load: open-loop Poisson
  *   arrivals of short and long files at the same offered rate for every
  *   shape (`load` of the weakest shape's throughput, from the first round),
- *   the p95 of the short ones. A one-worker pod serves a short request that
+ *   the p95 of the short ones, failures included (timed to the failure). A one-worker pod serves a short request that
  *   arrives behind a long one only when the long one is done; more workers
  *   per pod or more pods change that, and this is where it shows;
  * - one long request alone on an idle pod of the shape;
