@@ -17,6 +17,7 @@ static const struct {
     {"service", bench_service_main, "sttd against the raw engine: overhead, memory, threads"},
     {"plan", bench_plan_main, "pods of which shape for a given traffic (queueing model)"},
     {"replicas", bench_replicas_main, "k replicas behind haproxy, measured against the model"},
+    {"shapes", bench_shapes_main, "pod shapes side by side: cost, tail latency, memory"},
     {"tests", bench_tests_main, "test report from a CTest run (used by run_all_tests.sh)"},
 };
 

@@ -13,5 +13,6 @@ int bench_tests_main(int argc, char **argv);
 int bench_service_main(int argc, char **argv);
 int bench_plan_main(int argc, char **argv);
 int bench_replicas_main(int argc, char **argv);
+int bench_shapes_main(int argc, char **argv);
 
 #endif

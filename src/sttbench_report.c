@@ -26,7 +26,8 @@ static void usage(FILE *f)
         "--in directory (any depth; one machine per directory) and writes into --out:\n"
         "PERFORMANCE_REPORT.md, PERFORMANCE_REPORT.html, SCALING_STRATEGY.md; and into\n"
         "--k8s-out (default: deploy/k8s beside --out's parent): deployment.yaml, service.yaml,\n"
-        "hpa.yaml. Missing inputs are reported as missing.\n");
+        "hpa.yaml, keda.yaml, pdb.yaml, grafana-dashboard.json. Missing inputs are reported as\n"
+        "missing.\n");
 }
 
 static FILE *open_out(const char *dir, const char *name, char *path, size_t n)
@@ -167,6 +168,19 @@ int bench_report_main(int argc, char **argv)
         if (d) rc |= fclose(d) != 0;
         if (s) rc |= fclose(s) != 0;
         if (h) rc |= fclose(h) != 0;
+    }
+    if (!rc) {
+        char pk[PATH_MAX + 64], pp[PATH_MAX + 64], pg[PATH_MAX + 64];
+        FILE *k = open_out(k8s, "keda.yaml", pk, sizeof pk);
+        FILE *b = open_out(k8s, "pdb.yaml", pp, sizeof pp);
+        FILE *g = open_out(k8s, "grafana-dashboard.json", pg, sizeof pg);
+        if (k && b && g && stt_report_write_k8s_more(r, &p, k, b, g) == 0)
+            printf("wrote %s, %s, %s\n", pk, pp, pg);
+        else
+            rc = 1;
+        if (k) rc |= fclose(k) != 0;
+        if (b) rc |= fclose(b) != 0;
+        if (g) rc |= fclose(g) != 0;
     }
     stt_report_decision dc;
     stt_report_decide(r, &p, &dc);

@@ -95,6 +95,20 @@ double stt_proc_tree_cpu_s(pid_t root)
     return s;
 }
 
+int stt_proc_machine_cpu(double *busy_s, double *steal_s)
+{
+    char buf[512];
+    if (read_text("/proc/stat", buf, sizeof buf)) return STT_EIO;
+    unsigned long long u = 0, ni = 0, sy = 0, id = 0, io = 0, irq = 0, sirq = 0, st = 0;
+    int n = sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &ni, &sy, &id, &io, &irq,
+                   &sirq, &st);
+    if (n < 7) return STT_EIO;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    if (busy_s) *busy_s = (double)(u + ni + sy + irq + sirq) / hz;
+    if (steal_s) *steal_s = n >= 8 ? (double)st / hz : 0;
+    return 0;
+}
+
 int stt_proc_parent(pid_t pid, pid_t *ppid)
 {
     return pid > 0 ? read_stat(pid, ppid, NULL) : STT_ENOTFOUND;

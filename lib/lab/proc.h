@@ -39,6 +39,11 @@ int stt_proc_cpu_s(pid_t pid, double *s);
  * does not exist. */
 double stt_proc_tree_cpu_s(pid_t root);
 
+/* CPU seconds the whole machine has spent busy (user, nice, system, irq,
+ * softirq) and those the hypervisor stole, from /proc/stat's "cpu" line.
+ * Returns 0 or STT_EIO. */
+int stt_proc_machine_cpu(double *busy_s, double *steal_s);
+
 typedef struct stt_memusage {
     long long rss; /* bytes, summed over the tree */
     long long pss; /* bytes, summed over the tree (RSS where smaps_rollup is unreadable) */

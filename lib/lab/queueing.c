@@ -8,6 +8,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -150,70 +151,332 @@ int stt_mgc_max_rate(const stt_mgc_params *p, double slo_s, double *rate, char *
     return 0;
 }
 
-/* The p->quantile of the response times of one simulated run (see
- * stt_mgc_simulate). pick draws a service-time index by weight, or is NULL for
- * equal weights. lat holds n, free_at p->servers (scratch). */
-static double sim_run(gsl_rng *rng, const stt_mgc_params *p, const gsl_ran_discrete_t *pick,
-                      double warmup_s, int n, double *lat, double *free_at)
+/* ---- the fleet ---- */
+
+static const char *const routing_names[STT_ROUTING_N] = {"leastconn", "random", "roundrobin"};
+
+const char *stt_routing_name(stt_routing r)
 {
-    int c = p->servers;
-    for (int j = 0; j < c; j++)
-        free_at[j] = 0;
-    double t = 0;
-    for (int k = 0; k < n;) {
-        t += gsl_ran_exponential(rng, 1.0 / p->lambda);
-        int j = 0;
-        for (int i = 1; i < c; i++)
-            if (free_at[i] < free_at[j]) j = i;
-        double start = t > free_at[j] ? t : free_at[j];
-        size_t which =
-            pick ? gsl_ran_discrete(rng, pick) : gsl_rng_uniform_int(rng, (unsigned long)p->n);
-        free_at[j] = start + p->service_s[which];
-        if (t >= warmup_s) lat[k++] = free_at[j] - t;
+    return (unsigned)r < STT_ROUTING_N ? routing_names[r] : NULL;
+}
+
+int stt_routing_of(const char *name)
+{
+    for (int i = 0; name && i < STT_ROUTING_N; i++)
+        if (!strcmp(name, routing_names[i])) return i;
+    return STT_EINVAL;
+}
+
+stt_fleet_params stt_fleet_default_params(void)
+{
+    stt_fleet_params p = {.pods = 1, .routing = STT_ROUTING_RANDOM, .capacity = 0};
+    p.pod = stt_mgc_default_params();
+    return p;
+}
+
+stt_fleet_sim_params stt_fleet_sim_default_params(void)
+{
+    stt_fleet_sim_params s = {.requests = 100,
+                              .warmup_s = 0,
+                              .runs = 1000,
+                              .group = 1,
+                              .steady_requests = STT_MGC_SIM_STEADY,
+                              .seed = 1};
+    return s;
+}
+
+/* The one queue a request meets: servers, rate and arrivals' ca2. */
+static stt_mgc_params fleet_queue(const stt_fleet_params *p)
+{
+    stt_mgc_params q = p->pod;
+    if (p->routing == STT_ROUTING_CENTRAL) {
+        q.servers = p->pod.servers * p->pods;
+    } else {
+        q.lambda = p->pod.lambda / p->pods;
+        if (p->routing == STT_ROUTING_ROUNDROBIN) q.ca2 = p->pod.ca2 / p->pods;
     }
-    gsl_sort(lat, 1, (size_t)n);
-    return lat[(size_t)ceil(p->quantile * n) - 1];
+    return q;
+}
+
+static int fleet_check(const stt_fleet_params *p, char *err, size_t errlen)
+{
+    if (!p || p->pods < 1 || (unsigned)p->routing >= STT_ROUTING_N || p->capacity < 0 ||
+        (p->capacity > 0 && p->capacity < p->pod.servers))
+        return stt_seterr(err, errlen, STT_EINVAL,
+                          "bad fleet: pods >= 1, a routing, capacity 0 or >= servers");
+    if ((long long)p->pods * p->pod.servers > 1000000)
+        return stt_seterr(err, errlen, STT_EINVAL, "too many servers");
+    return 0;
+}
+
+int stt_fleet_eval(const stt_fleet_params *p, stt_mgc_result *r, char *err, size_t errlen)
+{
+    int rc = fleet_check(p, err, errlen);
+    if (rc) return rc;
+    if (p->capacity)
+        return stt_seterr(err, errlen, STT_EINVAL,
+                          "the formulas have no admission limit: simulate a capacity");
+    stt_mgc_params q = fleet_queue(p);
+    return stt_mgc_eval(&q, r, err, errlen);
+}
+
+/* Scratch of one simulation. */
+typedef struct fleet_state {
+    int pods, servers, cap; /* as simulated: central = one pod of all servers */
+    double *free_at;        /* pods x servers: when each server frees up */
+    double *dep;            /* pods x cap: departures of the requests a pod holds */
+    int *ndep;              /* pods */
+    double *lat;            /* counted admitted response times */
+} fleet_state;
+
+/* One run: starts empty at 0, counts the n arrivals from warmup_s on. Returns
+ * the quantile of the admitted ones' response times (NaN when none), and the
+ * refused count, the response times' sum and the counted span (first to last
+ * counted arrival) through the pointers. */
+static double fleet_run(gsl_rng *rng, const stt_fleet_params *p, const gsl_ran_discrete_t *pick,
+                        double warmup_s, long n, fleet_state *st, long *refused, double *sum_t,
+                        double *span)
+{
+    int k = st->pods, c = st->servers, cap = st->cap;
+    for (long j = 0; j < (long)k * c; j++)
+        st->free_at[j] = 0;
+    for (int j = 0; j < k; j++)
+        st->ndep[j] = 0;
+    double t = 0, t_first = -1;
+    long m = 0, ref = 0;
+    double sum = 0;
+    /* Round robin starts at a random pod; one pod draws nothing, so a single
+     * queue sees the same random stream whatever the routing says. */
+    unsigned long rr = k > 1 && p->routing == STT_ROUTING_ROUNDROBIN
+                           ? gsl_rng_uniform_int(rng, (unsigned long)k)
+                           : 0;
+    for (long i = 0; i < n;) {
+        t += gsl_ran_exponential(rng, 1.0 / p->pod.lambda);
+        int pod = 0;
+        if (k > 1 && p->routing == STT_ROUTING_RANDOM)
+            pod = (int)gsl_rng_uniform_int(rng, (unsigned long)k);
+        else if (k > 1)
+            pod = (int)(rr++ % (unsigned long)k);
+        size_t which =
+            pick ? gsl_ran_discrete(rng, pick) : gsl_rng_uniform_int(rng, (unsigned long)p->pod.n);
+        int counted = t >= warmup_s;
+        if (counted && t_first < 0) t_first = t;
+        if (cap) {
+            /* Requests that left by now no longer hold a place. */
+            double *d = st->dep + (long)pod * cap;
+            int nd = 0;
+            for (int j = 0; j < st->ndep[pod]; j++)
+                if (d[j] > t) d[nd++] = d[j];
+            st->ndep[pod] = nd;
+            if (nd >= cap) {
+                if (counted) {
+                    ref++;
+                    i++;
+                }
+                continue;
+            }
+        }
+        double *fa = st->free_at + (long)pod * c;
+        int j = 0;
+        for (int s = 1; s < c; s++)
+            if (fa[s] < fa[j]) j = s;
+        double start = t > fa[j] ? t : fa[j];
+        fa[j] = start + p->pod.service_s[which];
+        if (cap) st->dep[(long)pod * cap + st->ndep[pod]++] = fa[j];
+        if (counted) {
+            st->lat[m++] = fa[j] - t;
+            sum += fa[j] - t;
+            i++;
+        }
+    }
+    if (refused) *refused = ref;
+    if (sum_t) *sum_t = sum;
+    if (span) *span = t - (t_first < 0 ? t : t_first);
+    if (m == 0) return NAN;
+    gsl_sort(st->lat, 1, (size_t)m);
+    return st->lat[(size_t)ceil(p->pod.quantile * (double)m) - 1];
+}
+
+/* The percentile q of v[0..n) as the summaries of the simulation give it. */
+static double sorted_q(double *v, size_t n, double q)
+{
+    gsl_sort(v, 1, n);
+    return gsl_stats_quantile_from_sorted_data(v, 1, n, q);
+}
+
+int stt_fleet_simulate(const stt_fleet_params *p, const stt_fleet_sim_params *s, stt_fleet_sim *out,
+                       char *err, size_t errlen)
+{
+    int rc = fleet_check(p, err, errlen);
+    if (rc) return rc;
+    const stt_mgc_params *q = &p->pod;
+    if (!s || !out || s->requests < 1 || s->runs < 1 || s->group < 1 || s->group > s->runs ||
+        s->steady_requests < 1 || !(s->warmup_s >= 0) || !isfinite(s->warmup_s) || q->servers < 1 ||
+        !(q->lambda > 0) || !isfinite(q->lambda) || !q->service_s || q->n == 0 ||
+        !(q->quantile > 0 && q->quantile < 1))
+        return stt_seterr(err, errlen, STT_EINVAL, "bad simulation parameters");
+    if (q->ca2 != 1.0)
+        return stt_seterr(err, errlen, STT_EINVAL, "the simulation has Poisson arrivals (ca2 1)");
+    /* gsl_rng_uniform_int draws below the generator's range (mt19937: 2^32). */
+    if ((unsigned long long)q->n > 0xffffffffULL)
+        return stt_seterr(err, errlen, STT_EINVAL, "too many service times");
+    double wsum, m1, m2, smax;
+    if ((rc = service_moments(q, &wsum, &m1, &m2, &smax, err, errlen))) return rc;
+
+    fleet_state st = {
+        .pods = p->routing == STT_ROUTING_CENTRAL ? 1 : p->pods,
+        .servers = p->routing == STT_ROUTING_CENTRAL ? q->servers * p->pods : q->servers,
+        .cap = p->routing == STT_ROUTING_CENTRAL ? p->capacity * p->pods : p->capacity};
+    long nmax = s->requests > s->steady_requests ? s->requests : s->steady_requests;
+    int ngroups = s->runs / s->group;
+    st.free_at = malloc((size_t)st.pods * (size_t)st.servers * sizeof *st.free_at);
+    st.dep = st.cap ? malloc((size_t)st.pods * (size_t)st.cap * sizeof *st.dep) : NULL;
+    st.ndep = malloc((size_t)st.pods * sizeof *st.ndep);
+    st.lat = malloc((size_t)nmax * sizeof *st.lat);
+    double *runq = malloc((size_t)s->runs * sizeof *runq);
+    double *grp = malloc((size_t)s->runs * sizeof *grp);
+    double *med = malloc((size_t)ngroups * sizeof *med);
+    gsl_rng *rng = st.free_at && (st.dep || !st.cap) && st.ndep && st.lat && runq && grp && med
+                       ? gsl_rng_alloc(gsl_rng_mt19937)
+                       : NULL;
+    /* Equal weights need no table: gsl_rng_uniform_int draws the index. */
+    gsl_ran_discrete_t *pick = rng && q->weight ? gsl_ran_discrete_preproc(q->n, q->weight) : NULL;
+    rc = STT_ENOMEM;
+    if (rng && (pick || !q->weight)) {
+        gsl_rng_set(rng, s->seed);
+        size_t nq = 0;
+        for (int r = 0; r < s->runs; r++) {
+            double v = fleet_run(rng, p, pick, s->warmup_s, s->requests, &st, NULL, NULL, NULL);
+            if (isfinite(v)) runq[nq++] = v;
+        }
+        /* Medians of consecutive groups of runs, in run order. */
+        size_t ng = 0;
+        for (int g = 0; g < ngroups; g++) {
+            size_t nin = 0;
+            for (int r = g * s->group; r < (g + 1) * s->group; r++)
+                if (r < (int)nq) grp[nin++] = runq[r];
+            if (nin) med[ng++] = sorted_q(grp, nin, 0.5);
+        }
+        out->lo = nq ? sorted_q(runq, nq, 0.05) : NAN;
+        out->mid = nq ? gsl_stats_quantile_from_sorted_data(runq, 1, nq, 0.50) : NAN;
+        out->hi = nq ? gsl_stats_quantile_from_sorted_data(runq, 1, nq, 0.95) : NAN;
+        out->group_lo = ng ? sorted_q(med, ng, 0.05) : NAN;
+        out->group_hi = ng ? gsl_stats_quantile_from_sorted_data(med, 1, ng, 0.95) : NAN;
+        long refused = 0;
+        double sum_t = 0, span = 0;
+        out->steady = fleet_run(rng, p, pick, 1000.0 / q->lambda, s->steady_requests, &st, &refused,
+                                &sum_t, &span);
+        out->refused = (double)refused / (double)s->steady_requests;
+        out->in_system = span > 0 ? sum_t / span / p->pods : NAN;
+        rc = 0;
+    }
+    if (pick) gsl_ran_discrete_free(pick);
+    gsl_rng_free(rng);
+    free(med);
+    free(grp);
+    free(runq);
+    free(st.lat);
+    free(st.ndep);
+    free(st.dep);
+    free(st.free_at);
+    return rc ? stt_seterr(err, errlen, rc, "out of memory") : 0;
 }
 
 int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int runs,
                      unsigned long seed, stt_mgc_sim *out, char *err, size_t errlen)
 {
-    if (!p || !out || requests < 1 || runs < 1 || !(warmup_s >= 0) || !isfinite(warmup_s) ||
-        p->servers < 1 || !(p->lambda > 0) || !isfinite(p->lambda) || !p->service_s || p->n == 0 ||
-        !(p->quantile > 0 && p->quantile < 1))
-        return stt_seterr(err, errlen, STT_EINVAL, "bad simulation parameters");
-    if (p->ca2 != 1.0)
-        return stt_seterr(err, errlen, STT_EINVAL, "the simulation has Poisson arrivals (ca2 1)");
-    /* gsl_rng_uniform_int draws below the generator's range (mt19937: 2^32). */
-    if ((unsigned long long)p->n > 0xffffffffULL)
-        return stt_seterr(err, errlen, STT_EINVAL, "too many service times");
-    double wsum, m1, m2, smax;
-    int rc = service_moments(p, &wsum, &m1, &m2, &smax, err, errlen);
+    if (!p || !out) return stt_seterr(err, errlen, STT_EINVAL, "bad simulation parameters");
+    stt_fleet_params f = stt_fleet_default_params();
+    f.pod = *p;
+    stt_fleet_sim_params s = stt_fleet_sim_default_params();
+    s.requests = requests;
+    s.warmup_s = warmup_s;
+    s.runs = runs;
+    s.group = 1;
+    s.seed = seed;
+    stt_fleet_sim fs;
+    int rc = stt_fleet_simulate(&f, &s, &fs, err, errlen);
     if (rc) return rc;
+    *out = (stt_mgc_sim){.lo = fs.lo, .mid = fs.mid, .hi = fs.hi, .steady = fs.steady};
+    return 0;
+}
 
-    int nmax = requests > STT_MGC_SIM_STEADY ? requests : STT_MGC_SIM_STEADY;
-    double *lat = malloc((size_t)nmax * sizeof *lat);
-    double *q = malloc((size_t)runs * sizeof *q);
-    double *free_at = malloc((size_t)p->servers * sizeof *free_at);
-    gsl_rng *rng = lat && q && free_at ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
-    /* Equal weights need no table: gsl_rng_uniform_int draws the index. */
-    gsl_ran_discrete_t *pick = rng && p->weight ? gsl_ran_discrete_preproc(p->n, p->weight) : NULL;
-    rc = STT_ENOMEM;
-    if (rng && (pick || !p->weight)) {
-        gsl_rng_set(rng, seed);
-        for (int r = 0; r < runs; r++)
-            q[r] = sim_run(rng, p, pick, warmup_s, requests, lat, free_at);
-        gsl_sort(q, 1, (size_t)runs);
-        out->lo = gsl_stats_quantile_from_sorted_data(q, 1, (size_t)runs, 0.05);
-        out->mid = gsl_stats_quantile_from_sorted_data(q, 1, (size_t)runs, 0.50);
-        out->hi = gsl_stats_quantile_from_sorted_data(q, 1, (size_t)runs, 0.95);
-        out->steady = sim_run(rng, p, pick, 1000.0 / p->lambda, STT_MGC_SIM_STEADY, lat, free_at);
-        rc = 0;
+/* ---- the model steps ---- */
+
+/* The objective's quantile at rate lambda: of every request, or of the class. */
+static int class_quantile(const stt_mgc_params *p, double lambda, double class_s, double *t,
+                          double *mean_s, char *err, size_t errlen)
+{
+    stt_mgc_params q = *p;
+    q.lambda = lambda;
+    stt_mgc_result r;
+    int rc = stt_mgc_eval(&q, &r, err, errlen);
+    if (rc) return rc;
+    *t = !r.stable ? INFINITY : class_s >= 0 ? class_s + r.wq_q : r.t_q;
+    *mean_s = r.mean_s;
+    return 0;
+}
+
+int stt_mgc_target_rho(const stt_mgc_params *p, double slo_s, double factor, double class_s,
+                       double *rho, char *err, size_t errlen)
+{
+    if (!p || !rho || !(slo_s > 0) || !(factor >= 1) || !isfinite(factor) || !isfinite(class_s))
+        return stt_seterr(err, errlen, STT_EINVAL, "bad objective or margin");
+    double t, mean;
+    int rc = class_quantile(p, 0, class_s, &t, &mean, err, errlen);
+    if (rc) return rc;
+    *rho = 0;
+    if (t * factor > slo_s) return 0;
+    double lo = 0, hi = p->servers / mean; /* saturation */
+    while (hi - lo > 1e-4 * hi) {
+        double mid = 0.5 * (lo + hi);
+        if ((rc = class_quantile(p, mid, class_s, &t, &mean, err, errlen))) return rc;
+        if (t * factor <= slo_s)
+            lo = mid;
+        else
+            hi = mid;
     }
-    if (pick) gsl_ran_discrete_free(pick);
-    gsl_rng_free(rng);
-    free(free_at);
-    free(q);
-    free(lat);
-    return rc ? stt_seterr(err, errlen, rc, "out of memory") : 0;
+    /* to 0.001 below: never a utilisation the model did not clear */
+    *rho = floor(1000.0 * lo * mean / p->servers) / 1000.0;
+    return 0;
+}
+
+int stt_mgc_queue_for_budget(const stt_mgc_params *p, double budget, int max_queue,
+                             unsigned long seed, int *queue, double *refused, char *err,
+                             size_t errlen)
+{
+    if (!p || !queue || !refused || !(budget >= 0) || max_queue < 0 || max_queue > 100000)
+        return stt_seterr(err, errlen, STT_EINVAL, "bad budget or queue bound");
+    stt_fleet_params f = stt_fleet_default_params();
+    f.pod = *p;
+    stt_fleet_sim_params s = stt_fleet_sim_default_params();
+    s.requests = 1;
+    s.runs = 1;
+    s.seed = seed;
+    /* The same seed for every queue: the same arrivals and service times,
+     * so that the refusals fall with the queue run for run and a bisection
+     * finds the smallest queue within the budget. */
+    int lo = 0, hi = max_queue;
+    double ref_hi = NAN;
+    for (int first = 1; lo < hi || first; first = 0) {
+        int qd = first ? hi : lo + (hi - lo) / 2;
+        f.capacity = p->servers + qd;
+        stt_fleet_sim out;
+        int rc = stt_fleet_simulate(&f, &s, &out, err, errlen);
+        if (rc) return rc;
+        if (first) {
+            ref_hi = out.refused;
+            if (out.refused > budget) break; /* not even the longest queue */
+            continue;
+        }
+        if (out.refused <= budget) {
+            hi = qd;
+            ref_hi = out.refused;
+        } else {
+            lo = qd + 1;
+        }
+    }
+    *queue = hi;
+    *refused = ref_hi;
+    return 0;
 }

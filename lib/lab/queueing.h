@@ -98,4 +98,102 @@ typedef struct stt_mgc_sim {
 int stt_mgc_simulate(const stt_mgc_params *p, int requests, double warmup_s, int runs,
                      unsigned long seed, stt_mgc_sim *out, char *err, size_t errlen);
 
+/* ---- a fleet: pods behind a router ----
+ *
+ * k identical pods of c servers each. The router is what the deployment has:
+ * - STT_ROUTING_CENTRAL: one queue before all k x c servers (haproxy leastconn
+ *   with maxconn = workers per pod): M/G/(k c) at the whole rate;
+ * - STT_ROUTING_RANDOM: each request to a pod drawn uniformly, no central queue
+ *   (a Kubernetes Service through kube-proxy's iptables rules): a Poisson
+ *   stream split at random stays Poisson, so each pod is M/G/c at rate / k;
+ * - STT_ROUTING_ROUNDROBIN: pods in turn (kube-proxy's IPVS default): each pod
+ *   sees every k-th arrival, gaps Erlang-k, so G/G/c at rate / k with the
+ *   arrivals' ca2 divided by k.
+ * A pod may admit at most `capacity` requests at once (in service plus
+ * waiting: sttd's --workers + --queue); one more is refused at once (503). */
+typedef enum {
+    STT_ROUTING_CENTRAL,
+    STT_ROUTING_RANDOM,
+    STT_ROUTING_ROUNDROBIN,
+    STT_ROUTING_N
+} stt_routing;
+
+/* "leastconn" (the central queue as haproxy makes it), "random", "roundrobin";
+ * NULL out of range. */
+const char *stt_routing_name(stt_routing r);
+/* The routing named name, or STT_EINVAL. */
+int stt_routing_of(const char *name);
+
+typedef struct stt_fleet_params {
+    int pods;            /* k >= 1 */
+    stt_routing routing; /* STT_ROUTING_RANDOM */
+    int capacity;        /* per pod; 0 = unbounded (the analytic model needs 0) */
+    /* pod.servers = servers per pod, pod.lambda = the whole fleet's rate, and
+     * the service distribution, arrivals' ca2 and quantile as for one pod. */
+    stt_mgc_params pod;
+} stt_fleet_params;
+
+stt_fleet_params stt_fleet_default_params(void);
+
+/* The queue one request meets, as stt_mgc_eval() gives it (r->rho is the
+ * utilisation of every server). Returns 0, or STT_EINVAL for bad params or a
+ * capacity (no closed form here: simulate). */
+int stt_fleet_eval(const stt_fleet_params *p, stt_mgc_result *r, char *err, size_t errlen);
+
+/* How the fleet is simulated: `runs` runs as long as a measurement (each
+ * starts empty, does not count the arrivals before warmup_s, counts the next
+ * `requests`), their medians in groups of `group` (a measurement repeated
+ * `group` times reports the median of its repeats), and one long run of
+ * `steady_requests` counted requests after 1000 mean inter-arrival times. */
+typedef struct stt_fleet_sim_params {
+    int requests;         /* >= 1 */
+    double warmup_s;      /* >= 0 */
+    int runs;             /* >= 1 */
+    int group;            /* >= 1, <= runs */
+    long steady_requests; /* >= 1; STT_MGC_SIM_STEADY */
+    unsigned long seed;
+} stt_fleet_sim_params;
+
+stt_fleet_sim_params stt_fleet_sim_default_params(void);
+
+typedef struct stt_fleet_sim {
+    /* the quantile of admitted requests' response times, in seconds: */
+    double lo, mid, hi;        /* 5th, 50th, 95th percentile over the runs */
+    double group_lo, group_hi; /* 5th and 95th percentile of the groups' medians */
+    double steady;             /* the long run's */
+    /* the long run: the fraction of arrivals refused, and the mean number of
+     * requests a pod holds (waiting or in service; Little's L) */
+    double refused;
+    double in_system;
+} stt_fleet_sim;
+
+/* Simulates the fleet: Poisson arrivals at p->pod.lambda (ca2 must be 1),
+ * routed as p->routing says, each pod first-come first-served over its
+ * servers, service times drawn from the distribution. Deterministic for a
+ * seed; thread-safe. Returns 0, STT_EINVAL (with detail) or STT_ENOMEM.
+ * Work: about (runs x requests + steady_requests) x (servers + capacity). */
+int stt_fleet_simulate(const stt_fleet_params *p, const stt_fleet_sim_params *s, stt_fleet_sim *out,
+                       char *err, size_t errlen);
+
+/* ---- the model steps the deployment is sized with ---- */
+
+/* The highest utilisation rho (to 0.001) of one pod (p->servers servers, the
+ * distribution of p; p->lambda ignored) at which the predicted response-time
+ * quantile times factor (>= 1: the model's error margin) stays <= slo_s.
+ * With class_s >= 0 the objective is that of the requests whose own service
+ * time is class_s (the short ones of a mix): their quantile is class_s plus
+ * the wait's, the wait being what the whole mix makes (r.wq_q). Writes 0 when
+ * even an idle pod misses it. Returns 0 or STT_EINVAL. */
+int stt_mgc_target_rho(const stt_mgc_params *p, double slo_s, double factor, double class_s,
+                       double *rho, char *err, size_t errlen);
+
+/* The smallest queue q in [0, max_queue] (a pod admits p->servers + q) at
+ * which the simulated long-run refusal fraction under Poisson arrivals at
+ * p->lambda (one pod's rate) is <= budget; *refused gets that fraction. When
+ * none is, *queue = max_queue and *refused its fraction (> budget). Returns 0,
+ * STT_EINVAL or STT_ENOMEM. Deterministic for a seed. */
+int stt_mgc_queue_for_budget(const stt_mgc_params *p, double budget, int max_queue,
+                             unsigned long seed, int *queue, double *refused, char *err,
+                             size_t errlen);
+
 #endif

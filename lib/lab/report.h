@@ -68,10 +68,22 @@ typedef struct stt_report_decision {
     double memory_bytes;        /* request = limit, margin included */
     double slo_p95_s;           /* objective used (0 = none) */
     int hpa_cpu_percent;        /* HPA averageUtilization */
-    const char *hpa_basis;      /* what hpa_cpu_percent came from */
+    char hpa_basis[400];        /* what hpa_cpu_percent came from */
     double queue_depth_target;  /* sttd_queue_depth per pod */
     int grace_s;                /* terminationGracePeriodSeconds */
     double fit_a, fit_b;        /* process_s = a + b * duration for params.profile */
+    /* The deployment: each from a named measurement or model step (decide.c;
+     * the manifests carry the sources). */
+    int has_replicas, has_shapes;
+    int shape_measured;       /* best_cores came from shapes.json */
+    double target_rho;        /* highest utilisation meeting the objective with the margin;
+                               * NaN without an objective or a service-time model */
+    double model_margin;      /* factor on the model's p95 (replicas.json validation or policy) */
+    int queue;                /* sttd --queue: refusals at target_rho within the budget */
+    double refused_at_target; /* the modelled refusal fraction there */
+    double inflight_per_pod;  /* KEDA threshold: admitted requests per pod at target_rho */
+    int sttd_grace_s;         /* sttd --grace-s: the slowest allowed request plus a queued one */
+    double long_file_s;       /* files from this long gain >= 10% from twice the cores */
 } stt_report_decision;
 
 void stt_report_decide(const stt_report *r, const stt_report_params *p, stt_report_decision *d);
@@ -84,6 +96,12 @@ int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, F
 /* deploy/k8s deployment.yaml, service.yaml, hpa.yaml. */
 int stt_report_write_k8s(const stt_report *r, const stt_report_params *p, FILE *deployment,
                          FILE *service, FILE *hpa);
+
+/* deploy/k8s keda.yaml (a KEDA ScaledObject on sttd's requests in flight: use
+ * it or hpa.yaml, not both), pdb.yaml (PodDisruptionBudget) and
+ * grafana-dashboard.json (the signals of the decision matrix). */
+int stt_report_write_k8s_more(const stt_report *r, const stt_report_params *p, FILE *keda,
+                              FILE *pdb, FILE *dashboard);
 
 /* Capacity plan for `rate` requests/s of this mix under a p95 objective: pods of
  * each measured shape and their cost, cheapest first. Writes a markdown table

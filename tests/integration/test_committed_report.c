@@ -106,6 +106,9 @@ static void test_documents_match_the_committed_results(void)
         {"k8s/deployment.yaml", "deploy/k8s/deployment.yaml"},
         {"k8s/service.yaml", "deploy/k8s/service.yaml"},
         {"k8s/hpa.yaml", "deploy/k8s/hpa.yaml"},
+        {"k8s/keda.yaml", "deploy/k8s/keda.yaml"},
+        {"k8s/pdb.yaml", "deploy/k8s/pdb.yaml"},
+        {"k8s/grafana-dashboard.json", "deploy/k8s/grafana-dashboard.json"},
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         char fresh[4400], committed[4400];

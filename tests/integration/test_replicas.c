@@ -79,7 +79,7 @@ static void test_usage_errors_exit_2(void)
     char outdir[4200];
     snprintf(outdir, sizeof outdir, "%s/out", tmp);
     const char *bad[][4] = {
-        {"--no-such-option", NULL},  {"--requests", "99", NULL},
+        {"--no-such-option", NULL},  {"--requests", "19", NULL},
         {"--load", "1", NULL},       {"--load", "0", NULL},
         {"--replicas", "1,x", NULL}, {"--replicas", "0", NULL},
         {"--workers", "0", NULL},    {"--profile", "no-such-profile", NULL},
@@ -289,6 +289,91 @@ static void test_interrupt_removes_everything(void)
     CHECK(left == 0);
 }
 
+/* A 16 kHz 16-bit mono WAV of secs seconds of a tone. */
+static int write_wav(const char *path, double secs)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    unsigned n = (unsigned)(secs * 16000), bytes = 2 * n;
+    unsigned char h[44] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0"
+                          "\x02\0\x10\0data";
+    unsigned riff = 36 + bytes;
+    memcpy(h + 4, &riff, 4);
+    memcpy(h + 40, &bytes, 4);
+    fwrite(h, 1, 44, f);
+    for (unsigned i = 0; i < n; i++) {
+        short v = (short)(8000 * ((i / 20) % 2 ? 1 : -1));
+        fwrite(&v, 2, 1, f);
+    }
+    return fclose(f);
+}
+
+/* The whole experiment end to end in seconds, on a stand-in server that
+ * burns 50 ms of CPU per audio second: cells, interleaved rounds, the
+ * planner's input from an audio.json, the routing comparison, the metrics. */
+static void test_fake_fleet_end_to_end(void)
+{
+    if (!privileged()) {
+        printf("SKIP: needs root, ip and haproxy\n");
+        return;
+    }
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        printf("SKIP: needs 2 CPUs\n");
+        return;
+    }
+    const char *tmp = test_tmpdir();
+    REQUIRE(tmp);
+    char outdir[4200], wav[4200], audio[4200];
+    snprintf(outdir, sizeof outdir, "%s/out", tmp);
+    snprintf(wav, sizeof wav, "%s/one.wav", tmp);
+    snprintf(audio, sizeof audio, "%s/audio.json", tmp);
+    REQUIRE(write_wav(wav, 1.0) == 0);
+    char fake[4200]; /* test_bin()'s buffer is reused by run() */
+    snprintf(fake, sizeof fake, "%s", test_bin("fake_sttd"));
+    FILE *f = fopen(audio, "w");
+    REQUIRE(f);
+    fputs("{\"schema\": \"sttlab.audio/2\", \"fits\": [{\"profile\": \"fast\", \"y\": "
+          "\"process_s_single\", \"intercept\": 0.01, \"slope\": 0.05, \"n\": 5}]}\n",
+          f);
+    fclose(f);
+    const char *args[] = {"--sttd",     fake,  "--file",  wav,    "--audio",   audio,
+                          "--replicas", "1,2", "--loads", "0.5",  "--repeats", "2",
+                          "--requests", "20",  "--out",   outdir, NULL};
+    int rc = run(NULL, args, tmp);
+    if (rc != 0) {
+        char *err = slurp(tmp, "stderr");
+        fprintf(stderr, "%s\n", err ? err : "");
+        free(err);
+    }
+    REQUIRE(rc == 0);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/replicas.json", outdir);
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    REQUIRE(j);
+    CHECK_STR_EQ(json_string_value(json_object_get(j, "schema")), "sttlab.replicas/2");
+    json_t *trials = json_object_get(j, "trials"), *cells = json_object_get(j, "cells");
+    CHECK(json_array_size(trials) == 6); /* (k=1 random, k=2 random, k=2 leastconn) x 2 */
+    CHECK(json_array_size(cells) == 3);
+    /* interleaved: every round runs every cell before the next round starts */
+    for (size_t i = 0; i < json_array_size(trials); i++)
+        CHECK(json_integer_value(json_object_get(json_array_get(trials, i), "round")) ==
+              (json_int_t)(i / 3));
+    json_t *c = json_array_get(cells, 1);
+    CHECK_STR_EQ(json_string_value(json_object_get(c, "routing")), "random");
+    CHECK(json_integer_value(json_object_get(c, "replicas")) == 2);
+    CHECK(json_is_object(json_object_get(c, "p95_s")));
+    CHECK(strstr(json_string_value(json_object_get(json_object_get(c, "predicted"), "input")),
+                 "planner") != NULL);
+    json_t *v = json_object_get(j, "validation");
+    CHECK(json_is_true(json_object_get(v, "planner_input")));
+    CHECK(json_array_size(json_object_get(j, "routing_difference")) == 1);
+    CHECK(json_array_size(json_object_get(j, "metrics")) == 3);
+    json_decref(j);
+    snprintf(path, sizeof path, "%s/replicas_report.md", outdir);
+    CHECK(file_has(path, "| 2 | leastconn |"));
+}
+
 int main(void)
 {
     TEST_RUN(test_help_exits_0);
@@ -296,5 +381,6 @@ int main(void)
     TEST_RUN(test_unprivileged_run_is_skipped);
     TEST_RUN(test_more_cpus_than_the_machine_is_refused);
     TEST_RUN(test_interrupt_removes_everything);
+    TEST_RUN(test_fake_fleet_end_to_end);
     return test_summary();
 }

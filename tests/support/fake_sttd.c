@@ -3,6 +3,10 @@
  *
  *   fake_sttd --port P [--host IPv4] [--workers W] [--threads T] [--cpu-ms-per-audio-s M]
  *
+ * sttd's --queue, --profiles, --max-upload-mb, --max-duration-s and --quiet
+ * are accepted and ignored, so the pods of `sttbench replicas` and `sttbench
+ * shapes` can run it.
+ *
  * Routes: GET /health and /ready answer 200; GET /metrics gives the gauges
  * sttbench verifies (sttd_workers, sttd_threads_per_request, with the values
  * given here); POST /v1/audio/transcriptions (and /inference) reads the whole
@@ -164,9 +168,17 @@ int main(int argc, char **argv)
 {
     int port = -1;
     const char *host = "127.0.0.1";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const char *o = argv[i], *v = argv[i + 1];
+    int nargs = argc;
+    for (int i = 1; i < argc; i += 2) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         int bad = 0;
+        if (!strcmp(o, "--quiet")) {
+            i--, nargs--; /* a flag: no value */
+            continue;
+        }
+        if (!strcmp(o, "--queue") || !strcmp(o, "--profiles") || !strcmp(o, "--max-upload-mb") ||
+            !strcmp(o, "--max-duration-s"))
+            continue;
         if (!strcmp(o, "--port"))
             bad = arg_int(v, 1, 65535, &port);
         else if (!strcmp(o, "--workers"))
@@ -187,7 +199,7 @@ int main(int argc, char **argv)
         }
     }
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (port < 0 || argc % 2 == 0 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+    if (port < 0 || nargs % 2 == 0 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
         fprintf(stderr, "usage: fake_sttd --port P [--host H] [--workers W] [--threads T] "
                         "[--cpu-ms-per-audio-s M]\n");
         return 2;

@@ -44,6 +44,7 @@ static void report_body(doc *d, const stt_report *r)
     rpt_sec_audio(d, r);
     rpt_sec_load(d, r, d->p);
     rpt_sec_validation(d, r, d->p);
+    rpt_sec_shapes(d, r, d->p);
     rpt_sec_replicas(d, r);
     rpt_sec_service(d, r);
     sec_machines(d, r);

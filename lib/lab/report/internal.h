@@ -15,10 +15,12 @@
 #include <time.h>
 
 #include "report.h"
+#include "shapes.h"
+#include "svctime.h"
 
 /* ---- results files (report.c) ---- */
 
-enum { K_TESTS, K_AUDIO, K_LOAD, K_CPU, K_SERVICE, K_REPLICAS, K_N };
+enum { K_TESTS, K_AUDIO, K_LOAD, K_CPU, K_SERVICE, K_REPLICAS, K_SHAPES, K_N };
 extern const char *const rpt_kind_file[K_N]; /* file name of each kind */
 extern const char *const rpt_kind_cmd[K_N];  /* command that produces it */
 
@@ -58,23 +60,78 @@ int rpt_analysis_index(const src *cpu, const char *mode);
 /* Index of the audio.json fit of y for a profile, or -1 (audio may be NULL). */
 int rpt_fit_index(const src *audio, const char *profile, const char *y);
 
-typedef struct shape {
-    int cores, series_index;
-    double x;         /* audio s per s */
-    double mem_bytes; /* with margin */
-    double cost;      /* per audio hour */
-    double long_latency;
-} shape;
+/* ---- the deployment, decided (decide.c) ----
+ *
+ * Each figure of the generated deployment comes from a named measurement or
+ * model step, and its *_basis says which; a figure without one is a stated
+ * policy or a placeholder that says so. */
 
-/* Pod shapes from cpu.json's cpuset series into out; returns how many (<= max). */
-int rpt_shapes(const stt_report *r, const stt_report_params *p, shape *out, int max);
+#define RPT_MIX_MAX 16
 
-/* Service time (s) of one worker for each of mix's durations into out[0..n-1],
- * from audio.json's process-time fit for p->profile; with a shape (sh->x > 0)
- * scaled so that the mean matches that shape's measured throughput. Returns 0,
- * or -1 when there is no fit or the weights do not sum to a positive value. */
-int rpt_service_times(const stt_report *r, const stt_report_params *p, const shape *sh,
-                      const stt_mix *mix, double *out);
+typedef struct rpt_deploy {
+    /* the objective: --slo-p95, else load.json's, else shapes.json's; 0 = none */
+    double slo_s;
+    char slo_source[160];
+    /* the service-time model (lib/lab/svctime.h) for params.profile */
+    int have_svc;
+    stt_svctime svc;
+    char svc_source[400];
+    /* the traffic the pod is sized for: audio durations and weights */
+    double mix_d[RPT_MIX_MAX], mix_w[RPT_MIX_MAX];
+    int mix_n;
+    char mix_source[200];
+    double service_s[RPT_MIX_MAX]; /* one worker's occupation by each */
+    /* the pod shape (shapes.json through stt_shapes_choose) */
+    int cores;          /* cores = workers = threads per pod; a placeholder when !shape_measured */
+    int shape_measured; /* 1: from shapes.json */
+    stt_shape shapes[STT_SHAPES_MAX];
+    int nshapes;
+    stt_shapes_choice choice;
+    char shape_basis[400];
+    /* the model's margin: replicas.json's validation, else policy */
+    double margin;
+    char margin_basis[300];
+    /* target utilisation: the highest rho whose predicted p95 x margin meets the objective */
+    double rho;
+    int rho_from_model;
+    double rho_p95_s, rho_unmargined; /* the short requests' p95 at rho, rho without margin */
+    double short_s;                   /* audio s of the requests the objective is for */
+    char rho_basis[400];
+    /* KEDA: admitted requests per pod at rho (Little's law on the model) */
+    double inflight;
+    /* --queue for the refusal budget at rho */
+    int queue;
+    double refused, budget;
+    char queue_basis[300];
+    /* memory limit */
+    double mem_bytes;
+    int mem_measured; /* 2: the worst case at the pod's admission; 1: other measurement; 0: none */
+    char mem_basis[400];
+    /* grace */
+    double slowest_s;
+    char slowest_profile[32];
+    int sttd_grace_s, prestop_s, pod_grace_s;
+    char grace_basis[400];
+    /* the "long file" threshold at this shape */
+    double long_file_s;
+    /* CPU limit (cpu.json quota_vs_cpuset) */
+    int cpu_limit;
+    double quota_ratio, quota_latency_ratio;
+} rpt_deploy;
+
+/* Policies the deployment states as such. */
+#define RPT_POLICY_MARGIN 1.25  /* model margin without a validation */
+#define RPT_POLICY_BUDGET 0.001 /* refusals at the target utilisation */
+#define RPT_POLICY_MAX_QUEUE 64
+#define RPT_POLICY_PRESTOP_S 10     /* endpoints removed before the drain */
+#define RPT_POLICY_READY_PERIOD_S 5 /* readiness: period, failures, timeout */
+#define RPT_POLICY_READY_FAILURES 3
+#define RPT_POLICY_READY_TIMEOUT_S 2
+#define RPT_POLICY_MAX_UPLOAD_MB 100 /* sttd's default --max-upload-mb */
+#define RPT_POLICY_MIN_PODS 2
+#define RPT_POLICY_MAX_PODS 20
+
+void rpt_deploy_decide(const stt_report *r, const stt_report_params *p, rpt_deploy *out);
 
 /* ---- text: one writer, markdown or HTML (doc.c) ---- */
 
@@ -119,8 +176,14 @@ void rpt_sec_tests(doc *d, const stt_report *r);                              /*
 void rpt_sec_audio(doc *d, const stt_report *r);                              /* sec_audio.c */
 void rpt_sec_load(doc *d, const stt_report *r, const stt_report_params *p);   /* sec_load.c */
 void rpt_sec_validation(doc *d, const stt_report *r, const stt_report_params *p);
-void rpt_sec_cpu(doc *d, const stt_report *r);      /* sec_cpu.c */
-void rpt_sec_service(doc *d, const stt_report *r);  /* sec_service.c */
-void rpt_sec_replicas(doc *d, const stt_report *r); /* sec_replicas.c */
+void rpt_sec_cpu(doc *d, const stt_report *r);                                /* sec_cpu.c */
+void rpt_sec_service(doc *d, const stt_report *r);                            /* sec_service.c */
+void rpt_sec_replicas(doc *d, const stt_report *r);                           /* sec_replicas.c */
+void rpt_sec_shapes(doc *d, const stt_report *r, const stt_report_params *p); /* sec_shapes.c */
+
+/* ---- generated deployment files beside the manifests ---- */
+
+/* Grafana dashboard JSON for sttd's metrics (dashboard.c). */
+int rpt_write_dashboard(const rpt_deploy *dp, FILE *f);
 
 #endif

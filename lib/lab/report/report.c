@@ -17,14 +17,16 @@
 #include "internal.h"
 
 const char *const rpt_kind_file[K_N] = {"test_results.json", "audio.json",   "load.json",
-                                        "cpu.json",          "service.json", "replicas.json"};
+                                        "cpu.json",          "service.json", "replicas.json",
+                                        "shapes.json"};
 const char *const rpt_kind_cmd[K_N] = {
     "scripts/run_all_tests.sh",
     "scripts/benchmark_all_audio.sh (sttbench audio --corpus corpus --spawn --out results/audio)",
     "sttbench load --url URL --rate R1,R2,... --out results/load",
     "scripts/profile_cpu_scaling.sh (sttbench cpu)",
     "scripts/benchmark_service.sh (sttbench service)",
-    "sttbench replicas --out results/replicas (as root; scripts/study.sh runs it)"};
+    "sttbench replicas --out results/replicas (as root; scripts/study.sh runs it)",
+    "sttbench shapes --out results/shapes (as root; scripts/study.sh runs it)"};
 
 stt_report_params stt_report_default_params(void)
 {

@@ -281,6 +281,187 @@ static void test_simulate_bad_arguments(void)
     CHECK(stt_mgc_simulate(&q, 100, 0, 10, 1, &out, err, sizeof err) == STT_EINVAL);
 }
 
+/* ---- the fleet ---- */
+
+static void test_routing_names(void)
+{
+    for (int r = 0; r < STT_ROUTING_N; r++)
+        CHECK(stt_routing_of(stt_routing_name((stt_routing)r)) == r);
+    CHECK_STR_EQ(stt_routing_name(STT_ROUTING_CENTRAL), "leastconn");
+    CHECK(stt_routing_of("random") == STT_ROUTING_RANDOM);
+    CHECK(stt_routing_of("nope") == STT_EINVAL);
+    CHECK(stt_routing_name(STT_ROUTING_N) == NULL);
+}
+
+/* The formulas: a central queue is M/G/(k c) at the whole rate; random
+ * routing k independent M/G/c at rate / k; round robin halves ca2 for k = 2. */
+static void test_fleet_eval(void)
+{
+    stt_fleet_params f = stt_fleet_default_params();
+    f.pods = 2;
+    f.pod = exp_params(1, 1.2);
+    stt_mgc_result central, random, rr, ref;
+    f.routing = STT_ROUTING_CENTRAL;
+    REQUIRE(stt_fleet_eval(&f, &central, NULL, 0) == 0);
+    f.routing = STT_ROUTING_RANDOM;
+    REQUIRE(stt_fleet_eval(&f, &random, NULL, 0) == 0);
+    f.routing = STT_ROUTING_ROUNDROBIN;
+    REQUIRE(stt_fleet_eval(&f, &rr, NULL, 0) == 0);
+    stt_mgc_params two = exp_params(2, 1.2), one = exp_params(1, 0.6);
+    REQUIRE(stt_mgc_eval(&two, &ref, NULL, 0) == 0);
+    CHECK(near(central.t_q, ref.t_q, 1e-12));
+    REQUIRE(stt_mgc_eval(&one, &ref, NULL, 0) == 0);
+    CHECK(near(random.t_q, ref.t_q, 1e-12));
+    CHECK(near(random.rho, 0.6, 1e-3) && near(central.rho, 0.6, 1e-3));
+    /* the same utilisation, three tails: central < round robin < random */
+    CHECK(central.t_q < rr.t_q && rr.t_q < random.t_q);
+    one.ca2 = 0.5;
+    REQUIRE(stt_mgc_eval(&one, &ref, NULL, 0) == 0);
+    CHECK(near(rr.wq_mean, ref.wq_mean, 1e-12));
+    f.capacity = 3;
+    char err[128] = "";
+    CHECK(stt_fleet_eval(&f, &rr, err, sizeof err) == STT_EINVAL && err[0]);
+    f.capacity = 0;
+    f.pods = 0;
+    CHECK(stt_fleet_eval(&f, &rr, NULL, 0) == STT_EINVAL);
+}
+
+static stt_fleet_sim_params sim_params(int requests, int runs, unsigned long seed)
+{
+    stt_fleet_sim_params s = stt_fleet_sim_default_params();
+    s.requests = requests;
+    s.runs = runs;
+    s.group = 1;
+    s.seed = seed;
+    return s;
+}
+
+/* Random routing of M/M/1 pods: each pod is M/M/1 at rate / k, whose p95 is
+ * -ln(0.05) / (mu - lambda / k); a central queue does better. */
+static void test_fleet_simulate_routing(void)
+{
+    stt_fleet_params f = stt_fleet_default_params();
+    f.pods = 2;
+    f.pod = exp_params(1, 1.2);
+    stt_fleet_sim_params s = sim_params(100, 50, 3);
+    stt_fleet_sim random, central, rr;
+    REQUIRE(stt_fleet_simulate(&f, &s, &random, NULL, 0) == 0);
+    CHECK(near(random.steady, -log(0.05) / (1.0 - 0.6), 0.08));
+    CHECK(near(random.in_system, 0.6 / (1 - 0.6), 0.08)); /* M/M/1: L = rho / (1 - rho) */
+    CHECK(random.refused == 0);
+    f.routing = STT_ROUTING_CENTRAL;
+    REQUIRE(stt_fleet_simulate(&f, &s, &central, NULL, 0) == 0);
+    stt_mgc_params two = exp_params(2, 1.2);
+    stt_mgc_result m2;
+    REQUIRE(stt_mgc_eval(&two, &m2, NULL, 0) == 0);
+    CHECK(near(central.steady, m2.t_q, 0.08));
+    f.routing = STT_ROUTING_ROUNDROBIN;
+    REQUIRE(stt_fleet_simulate(&f, &s, &rr, NULL, 0) == 0);
+    CHECK(central.steady < rr.steady && rr.steady < random.steady);
+}
+
+/* M/M/1/K: the refused fraction is (1 - rho) rho^K / (1 - rho^(K+1)). */
+static void test_fleet_simulate_capacity(void)
+{
+    stt_fleet_params f = stt_fleet_default_params();
+    f.pod = exp_params(1, 0.5);
+    f.capacity = 2;
+    stt_fleet_sim_params s = sim_params(50, 10, 5);
+    stt_fleet_sim out;
+    REQUIRE(stt_fleet_simulate(&f, &s, &out, NULL, 0) == 0);
+    double exact = 0.5 * 0.25 / (1 - 0.125);
+    CHECK(near(out.refused, exact, 0.05));
+    f.capacity = 0;
+    REQUIRE(stt_fleet_simulate(&f, &s, &out, NULL, 0) == 0);
+    CHECK(out.refused == 0);
+    f.capacity = 1;
+    f.pod.servers = 2; /* a capacity below the servers makes no sense */
+    char err[128] = "";
+    CHECK(stt_fleet_simulate(&f, &s, &out, err, sizeof err) == STT_EINVAL && err[0]);
+}
+
+/* Groups of runs: the band of a median of 5 runs is inside the band of one run. */
+static void test_fleet_simulate_groups(void)
+{
+    stt_fleet_params f = stt_fleet_default_params();
+    f.pod = exp_params(1, 0.6);
+    stt_fleet_sim_params s = sim_params(40, 500, 9);
+    s.group = 5;
+    stt_fleet_sim out;
+    REQUIRE(stt_fleet_simulate(&f, &s, &out, NULL, 0) == 0);
+    CHECK(out.lo <= out.group_lo && out.group_hi <= out.hi);
+    CHECK(out.group_lo < out.mid && out.mid < out.group_hi);
+    s.group = 501;
+    CHECK(stt_fleet_simulate(&f, &s, &out, NULL, 0) == STT_EINVAL);
+}
+
+/* The target utilisation: the model at it meets the objective with the margin,
+ * a little above it does not; a bigger margin gives a lower target. */
+static void test_target_rho(void)
+{
+    double one = 1.0;
+    stt_mgc_params p = stt_mgc_default_params();
+    p.service_s = &one;
+    p.n = 1;
+    double rho, rho_margin;
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, -1, &rho, NULL, 0) == 0);
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.25, -1, &rho_margin, NULL, 0) == 0);
+    CHECK(rho > 0.5 && rho < 1);
+    CHECK(rho_margin < rho);
+    stt_mgc_result r;
+    p.lambda = rho; /* E[S] = 1, one server */
+    REQUIRE(stt_mgc_eval(&p, &r, NULL, 0) == 0);
+    CHECK(r.t_q <= 5.0);
+    p.lambda = rho + 0.003;
+    REQUIRE(stt_mgc_eval(&p, &r, NULL, 0) == 0);
+    CHECK(r.t_q > 5.0);
+    /* one request alone takes longer than the objective: nothing is safe */
+    REQUIRE(stt_mgc_target_rho(&p, 0.5, 1.0, -1, &rho, NULL, 0) == 0);
+    CHECK(rho == 0);
+    CHECK(stt_mgc_target_rho(&p, 5.0, 0.5, -1, &rho, NULL, 0) == STT_EINVAL);
+}
+
+/* The objective of a class: short requests in a mix with long ones wait as
+ * the mix makes them wait but are served in their own time, so a target
+ * that no whole-mix p95 could meet exists for them. */
+static void test_target_rho_of_a_class(void)
+{
+    double s[2] = {1.0, 10.0}, w[2] = {0.9, 0.1};
+    stt_mgc_params p = stt_mgc_default_params();
+    p.servers = 2;
+    p.service_s = s;
+    p.weight = w;
+    p.n = 2;
+    double all, shorts;
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, -1, &all, NULL, 0) == 0);
+    REQUIRE(stt_mgc_target_rho(&p, 5.0, 1.0, 1.0, &shorts, NULL, 0) == 0);
+    CHECK(all == 0); /* a long request alone takes 10 s */
+    CHECK(shorts > 0.1 && shorts < 1);
+    stt_mgc_result r;
+    p.lambda = shorts * 2 / 1.9; /* E[S] = 1.9 */
+    REQUIRE(stt_mgc_eval(&p, &r, NULL, 0) == 0);
+    CHECK(1.0 + r.wq_q <= 5.0 + 1e-9);
+}
+
+/* M/M/1 at rho 0.5: K = 5 refuses 1.6%, K = 6 0.79%: a 1% budget needs a
+ * queue of 5 beyond the one worker. */
+static void test_queue_for_budget(void)
+{
+    stt_mgc_params p = exp_params(1, 0.5);
+    int q;
+    double refused;
+    REQUIRE(stt_mgc_queue_for_budget(&p, 0.01, 20, 11, &q, &refused, NULL, 0) == 0);
+    CHECK(q == 5);
+    CHECK(refused <= 0.01 && refused > 0.005);
+    int q2;
+    REQUIRE(stt_mgc_queue_for_budget(&p, 0.001, 20, 11, &q2, &refused, NULL, 0) == 0);
+    CHECK(q2 > q);
+    /* a budget no queue in range meets: the bound, with its fraction */
+    REQUIRE(stt_mgc_queue_for_budget(&p, 1e-9, 2, 11, &q, &refused, NULL, 0) == 0);
+    CHECK(q == 2 && refused > 1e-9);
+    CHECK(stt_mgc_queue_for_budget(&p, -1, 2, 11, &q, &refused, NULL, 0) == STT_EINVAL);
+}
+
 int main(void)
 {
     TEST_RUN(test_erlang_c_values);
@@ -295,5 +476,13 @@ int main(void)
     TEST_RUN(test_simulate_deterministic);
     TEST_RUN(test_simulate_thread_safe);
     TEST_RUN(test_simulate_bad_arguments);
+    TEST_RUN(test_routing_names);
+    TEST_RUN(test_fleet_eval);
+    TEST_RUN(test_fleet_simulate_routing);
+    TEST_RUN(test_fleet_simulate_capacity);
+    TEST_RUN(test_fleet_simulate_groups);
+    TEST_RUN(test_target_rho);
+    TEST_RUN(test_target_rho_of_a_class);
+    TEST_RUN(test_queue_for_budget);
     return test_summary();
 }

@@ -112,7 +112,7 @@ static void test_markdown_numbers_match_json(void)
     stt_report *r = NULL;
     char err[256];
     REQUIRE(stt_report_load(dirs, 1, &r, err, sizeof err) == 0);
-    CHECK(stt_report_found(r) == 6);
+    CHECK(stt_report_found(r) == 7);
     stt_report_params p = stt_report_default_params();
     char *md = render(r, &p, 0), *st = render(r, &p, 2);
     REQUIRE(md && st);
@@ -126,8 +126,8 @@ static void test_markdown_numbers_match_json(void)
     CHECK(strstr(md, "How to reproduce"));
     CHECK(strstr(md, "Queueing model against measured load"));
     CHECK(strstr(md, "Horizontal scaling measured") &&
-          strstr(md, "(replicas/replicas.json: points[1].predicted.p95_s)") &&
-          strstr(md, "1 of 2 point(s) within 20%"));
+          strstr(md, "(replicas/replicas.json: cells[1].predicted.p95_s)") &&
+          strstr(md, "cell(s) inside the band"));
     CHECK(strstr(st, "Decision matrix") && strstr(st, "sttd_queue_depth"));
     free(md);
     free(st);
@@ -150,19 +150,20 @@ static void test_decisions(void)
     CHECK(d.hpa_cpu_percent >= 30 && d.hpa_cpu_percent <= 90);
     /* memory: at least the largest peak plus the margin */
     CHECK(d.memory_bytes >= 150000000 * 1.15);
-    /* grace covers the slowest fit at 600 s: 0.5 + 0.152 x 600 = 91.7 s */
-    CHECK(d.grace_s >= 92);
-    /* ... plus 50% and 10 s */
-    CHECK(d.grace_s == (int)ceil(1.5 * (0.5 + 0.152 * 600)) + 10);
-    /* a strict objective: only 4-core pods carry the long file in 20 s */
-    p.slo_p95_s = 20;
+    /* grace covers the slowest profile's single-piece fit at 600 s on the
+     * pod's one core (0.45 + 0.15 x 600 = 90.45 s), one running and one
+     * queued, plus the preStop delay (10 s) and 5 s */
+    CHECK(d.sttd_grace_s == (int)ceil(2 * (0.45 + 0.15 * 600)));
+    CHECK(d.grace_s == 10 + d.sttd_grace_s + 5);
+    /* an objective the 1-core pods' short requests miss: 2-core pods */
+    p.slo_p95_s = 2;
     stt_report_decide(r, &p, &d);
-    CHECK(d.best_cores == 4);
+    CHECK(d.best_cores == 2);
     /* a reachable objective: the HPA target comes from the queueing model */
     p.slo_p95_s = 60;
     stt_report_decide(r, &p, &d);
-    CHECK(strstr(d.hpa_basis, "queueing") != NULL);
-    p.slo_p95_s = 20;
+    CHECK(strstr(d.hpa_basis, "model") != NULL);
+    p.slo_p95_s = 2;
     stt_report_decide(r, &p, &d);
     /* a cheaper core changes the cost, not the measured shape list */
     double before = d.best_cost_per_audio_hour;

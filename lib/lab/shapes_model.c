@@ -1,0 +1,192 @@
+/* shapes_model: which pod shape, how sure, and how it moves with the prices.
+ * See shapes.h. No I/O. */
+#include <math.h>
+#include <string.h>
+
+#include "error.h"
+#include "results.h"
+#include "shapes.h"
+#include "stats.h"
+
+const double stt_shapes_price_scales[4] = {0, 0.25, 4, 16};
+
+/* Cost per audio hour of shape s at prices pr for a throughput x (audio s per
+ * s): (core price x cores + memory price x GiB) per wall hour over the audio
+ * hours it transcribes in that hour. */
+static double cost_at(const stt_shape *s, const stt_shapes_prices *pr, double x)
+{
+    double gib = isfinite(s->mem_bytes) ? s->pods * s->mem_bytes / 1073741824.0 : 0;
+    return (pr->core_hour * s->pods * s->cores + pr->gib_hour * gib) / x;
+}
+
+/* The cheapest eligible shape at pr by median cost; -1 when none. */
+static int cheapest(const stt_shape *s, int n, const stt_shapes_prices *pr,
+                    const stt_shape_verdict *v, int skip)
+{
+    int best = -1;
+    double bc = INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (!v[i].eligible || i == skip) continue;
+        double x = stt_stats_quantile(s[i].thr, (size_t)s[i].nthr, 0.5);
+        double c = cost_at(&s[i], pr, x);
+        if (c < bc) {
+            bc = c;
+            best = i;
+        }
+    }
+    return best;
+}
+
+int stt_shapes_choose(const stt_shape *s, int n, const stt_shapes_prices *pr, double slo,
+                      stt_shapes_choice *out)
+{
+    if (!s || !out || !pr || n < 1 || n > STT_SHAPES_MAX || !(pr->core_hour >= 0) ||
+        !(pr->gib_hour >= 0))
+        return STT_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->chosen = out->runner_up = -1;
+    out->ratio = out->ratio_lo = out->ratio_hi = out->breakeven_gib_hour = NAN;
+    int measured = 0;
+    for (int i = 0; i < n; i++) {
+        stt_shape_verdict *v = &out->v[i];
+        *v = (stt_shape_verdict){NAN, NAN, NAN, NAN, NAN, NAN, 0, 0};
+        if (!s[i].ok || s[i].nthr < 1) continue;
+        measured++;
+        double cost[STT_SHAPES_MAX_REP];
+        for (int r = 0; r < s[i].nthr; r++)
+            cost[r] = cost_at(&s[i], pr, s[i].thr[r]);
+        stt_summary cs;
+        stt_stats_summarize(cost, (size_t)s[i].nthr, 0.95, &cs);
+        v->cost = cs.median;
+        v->cost_lo = cs.median_ci.lo;
+        v->cost_hi = cs.median_ci.hi;
+        stt_summary ps;
+        if (s[i].np95 > 0 && stt_stats_summarize(s[i].p95, (size_t)s[i].np95, 0.95, &ps) == 0) {
+            v->p95 = ps.median;
+            v->p95_lo = ps.median_ci.lo;
+            v->p95_hi = ps.median_ci.hi;
+            if (slo > 0) v->slo = (int)stt_stats_side(&ps.median_ci, slo);
+        }
+        v->eligible = !(slo > 0) || v->slo != 1;
+    }
+    if (!measured) {
+        out->basis = "no shape was measured";
+        out->confidence = "undetermined";
+        return 0;
+    }
+    /* Under the objective first; among the undetermined only when no shape is
+     * surely under it; when every shape is over it, the shortest tail. */
+    int any_meets = 0;
+    for (int i = 0; i < n; i++)
+        any_meets |= out->v[i].eligible && out->v[i].slo == -1;
+    stt_shape_verdict v[STT_SHAPES_MAX];
+    memcpy(v, out->v, sizeof v);
+    if (slo > 0 && any_meets)
+        for (int i = 0; i < n; i++)
+            v[i].eligible = out->v[i].slo == -1;
+    out->chosen = cheapest(s, n, pr, v, -1);
+    if (out->chosen < 0) {
+        for (int i = 0; i < n; i++)
+            if (s[i].ok && s[i].nthr > 0 &&
+                (out->chosen < 0 || out->v[i].p95 < out->v[out->chosen].p95))
+                out->chosen = i;
+        out->basis = "no shape meets the objective: the one with the shortest tail of short "
+                     "requests; more pods or a faster profile are needed";
+        out->confidence = "undetermined";
+        return 0;
+    }
+    out->meets = out->v[out->chosen].slo == -1;
+    out->basis = !(slo > 0)  ? "the cheapest per audio hour (no latency objective given)"
+                 : any_meets ? "the cheapest per audio hour among the shapes whose short-request "
+                               "p95 interval lies under the objective"
+                             : "the cheapest per audio hour; whether it meets the objective is "
+                               "undetermined at this n";
+    out->runner_up = cheapest(s, n, pr, v, out->chosen);
+    out->confidence = any_meets || !(slo > 0) ? "established" : "undetermined";
+    if (out->runner_up >= 0) {
+        const stt_shape *a = &s[out->chosen], *b = &s[out->runner_up];
+        double ca[STT_SHAPES_MAX_REP], cb[STT_SHAPES_MAX_REP];
+        for (int r = 0; r < a->nthr; r++)
+            ca[r] = cost_at(a, pr, a->thr[r]);
+        for (int r = 0; r < b->nthr; r++)
+            cb[r] = cost_at(b, pr, b->thr[r]);
+        stt_interval ci = {NAN, NAN, NAN};
+        stt_stats_ratio_ci(ca, (size_t)a->nthr, cb, (size_t)b->nthr, 0.95, 2000, 20240601,
+                           &out->ratio, &ci);
+        out->ratio_lo = ci.lo;
+        out->ratio_hi = ci.hi;
+        /* The cost difference must clear its interval, with the five repeats
+         * a comparison is made with ("likely" from three; fewer give no
+         * interval worth the name). */
+        int nmin = a->nthr < b->nthr ? a->nthr : b->nthr;
+        const char *cost_word = !(ci.lo > 1) || nmin < 3 ? "undetermined"
+                                : nmin >= 5             ? "established"
+                                                        : "likely";
+        /* as sure as its weaker part: the objective, then the cost */
+        if (strcmp(out->confidence, "undetermined")) out->confidence = cost_word;
+        /* (C + r M_a) / X_a = (C + r M_b) / X_b for r = memory price over core price */
+        double xa = stt_stats_quantile(a->thr, (size_t)a->nthr, 0.5),
+               xb = stt_stats_quantile(b->thr, (size_t)b->nthr, 0.5);
+        double ma = isfinite(a->mem_bytes) ? a->pods * a->mem_bytes / 1073741824.0 : 0,
+               mb = isfinite(b->mem_bytes) ? b->pods * b->mem_bytes / 1073741824.0 : 0;
+        double den = ma / xa - mb / xb;
+        double num = a->pods * a->cores / xb - a->pods * a->cores / xa;
+        if (b->pods * b->cores == a->pods * a->cores && den != 0 && num / den > 0)
+            out->breakeven_gib_hour = num / den * pr->core_hour;
+    }
+    for (int k = 0; k < 4; k++) {
+        stt_shapes_prices q = *pr;
+        q.gib_hour = pr->gib_hour * stt_shapes_price_scales[k];
+        out->at_scale[k] = cheapest(s, n, &q, v, -1);
+    }
+    return 0;
+}
+
+static int samples_of(const json_t *fig, double *out, int max)
+{
+    const json_t *a = json_object_get(fig, "samples");
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(a) && n < max; i++) {
+        double v = json_number_value(json_array_get(a, i));
+        if (json_is_number(json_array_get(a, i)) && isfinite(v)) out[n++] = v;
+    }
+    return n;
+}
+
+int stt_shapes_read(const json_t *doc, stt_shape *out, int max)
+{
+    const json_t *shapes = json_object_get(doc, "shapes");
+    int n = 0;
+    for (size_t i = 0; i < json_array_size(shapes) && n < max; i++) {
+        const json_t *j = json_array_get(shapes, i);
+        stt_shape *s = &out[n];
+        memset(s, 0, sizeof *s);
+        s->pods = (int)stt_results_get_num(j, "pods");
+        s->cores = (int)stt_results_get_num(j, "cores_per_pod");
+        if (s->pods < 1 || s->cores < 1) continue;
+        s->nthr =
+            samples_of(json_object_get(j, "throughput_audio_s_per_s"), s->thr, STT_SHAPES_MAX_REP);
+        s->np95 = samples_of(json_object_get(j, "short_p95_s"), s->p95, STT_SHAPES_MAX_REP);
+        s->mem_bytes = stt_results_get_num(j, "memory_peak_bytes");
+        const char *st = json_string_value(json_object_get(j, "status"));
+        s->ok = st && !strcmp(st, "ok") && s->nthr > 0;
+        n++;
+    }
+    return n;
+}
+
+double stt_shapes_worst_memory(const json_t *doc, int cores, int *queue, int *workers)
+{
+    const json_t *w = json_object_get(doc, "memory_worst_case");
+    if (queue) *queue = -1;
+    if (workers) *workers = -1;
+    for (size_t i = 0; i < json_array_size(w); i++) {
+        const json_t *e = json_array_get(w, i);
+        double m = stt_results_get_num(e, "max_bytes");
+        if ((int)stt_results_get_num(e, "cores_per_pod") != cores || !(m > 0)) continue;
+        if (queue) *queue = (int)stt_results_get_num(e, "queue");
+        if (workers) *workers = (int)stt_results_get_num(e, "workers");
+        return m;
+    }
+    return NAN;
+}
