@@ -137,7 +137,7 @@ int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, F
               "are idle, keep 1 under heavy load (throughput is the same, fairness better).");
     rpt_li(d, "--queue: requests admitted beyond the workers; keep it small (about the workers) so "
               "that overload turns into fast 503s the balancer can retry elsewhere.");
-    rpt_close_blocks(d);
+    rpt_sources(d);
     free(d);
     return ferror(f) ? STT_EIO : 0;
 }

@@ -48,61 +48,116 @@ static json_t *jpath(json_t *j, const char *p)
     return j;
 }
 
-/* Every "NUMBER [UNIT] (FILE: PATH)" in the text equals the value at PATH in FILE. */
-static int check_citations(const char *text, int *checked)
+/* The sources table of a document: reference N -> "FILE\tFIELD". */
+typedef struct sources {
+    char *row[4096];
+} sources;
+
+static void sources_free(sources *t)
 {
+    for (int i = 0; i < 4096; i++)
+        free(t->row[i]);
+}
+
+/* Markdown: "| N | FILE | FIELD |" after "## Sources"; HTML: the title
+ * attribute of every reference link, "FILE: FIELD". Returns how many. */
+static int read_sources(const char *text, int html, sources *t)
+{
+    memset(t, 0, sizeof *t);
+    int n = 0;
+    if (!html) {
+        const char *s = strstr(text, "## Sources");
+        for (s = s ? strstr(s, "\n| ") : NULL; s; s = strstr(s + 1, "\n| ")) {
+            int ref;
+            char file[512], field[512];
+            if (sscanf(s, "\n| %d | %511[^|]| %511[^|]|", &ref, file, field) != 3) continue;
+            if (ref < 1 || ref >= 4096) continue;
+            file[strcspn(file, " ")] = 0;
+            field[strlen(field) - 1] = 0; /* the space before '|' */
+            char row[1100];
+            snprintf(row, sizeof row, "%s\t%s", file, field);
+            t->row[ref] = strdup(row);
+            n++;
+        }
+        return n;
+    }
+    for (const char *s = strstr(text, "<a href=\"#src-"); s; s = strstr(s + 1, "<a href=\"#src-")) {
+        int ref = atoi(s + strlen("<a href=\"#src-"));
+        const char *title = strstr(s, "title=\"");
+        if (!title || ref < 1 || ref >= 4096 || t->row[ref]) continue;
+        title += 7;
+        const char *end = strchr(title, '"'), *colon = strstr(title, ": ");
+        if (!end || !colon || colon > end) continue;
+        char row[1100];
+        snprintf(row, sizeof row, "%.*s\t%.*s", (int)(colon - title), title, (int)(end - colon - 2),
+                 colon + 2);
+        t->row[ref] = strdup(row);
+        n++;
+    }
+    return n;
+}
+
+/* The word that ends at e (exclusive) into w. */
+static const char *word_before(const char *text, const char *e, char *w, size_t n)
+{
+    while (e > text && e[-1] == ' ')
+        e--;
+    const char *b = e;
+    while (b > text && b[-1] != ' ' && b[-1] != '(' && b[-1] != '|' && b[-1] != '>' &&
+           b[-1] != '\n')
+        b--;
+    snprintf(w, n, "%.*s", (int)(e - b), b);
+    return b;
+}
+
+/* Every "NUMBER [UNIT] [N]" (markdown) or "NUMBER [UNIT]<sup..>[N]" (HTML) in
+ * the text equals the value at the field of FILE that source N names. */
+static int check_citations(const char *text, int html, int *checked)
+{
+    sources t;
     int bad = 0;
     *checked = 0;
-    for (const char *s = strstr(text, ".json: "); s; s = strstr(s + 1, ".json: ")) {
-        const char *open = s;
-        while (open > text && *open != '(')
-            open--;
-        char file[512], path[256];
-        snprintf(file, sizeof file, "%s/%.*s.json", SAMPLE, (int)(s - open - 1), open + 1);
-        const char *pe = strchr(s + 7, ')');
-        if (!pe) continue;
-        snprintf(path, sizeof path, "%.*s", (int)(pe - s - 7), s + 7);
-        /* back over "UNIT " and the number */
-        const char *e = open - 1;
-        while (e > text && *e == ' ')
-            e--;
-        const char *w = e;
-        while (w > text && w[-1] != ' ' && w[-1] != '(' && w[-1] != '|' && w[-1] != '>')
-            w--;
+    read_sources(text, html, &t);
+    const char *mark = html ? "<sup class=\"ref\"><a href=\"#src-" : " [";
+    const char *end_of_text = html ? text + strlen(text) : strstr(text, "## Sources");
+    if (!end_of_text) end_of_text = text + strlen(text);
+    for (const char *s = strstr(text, mark); s && s < end_of_text; s = strstr(s + 1, mark)) {
+        int ref = atoi(s + strlen(mark));
+        if (ref < 1 || ref >= 4096 || !t.row[ref]) continue;
+        char file[1200], *field;
+        snprintf(file, sizeof file, "%s/%s", SAMPLE, t.row[ref]);
+        field = strchr(file, '\t');
+        *field++ = 0;
+        if (!strncmp(t.row[ref], "computed", 8) || strstr(field, "metrics") ||
+            strstr(field, "(absent)"))
+            continue;
         char word[64];
-        snprintf(word, sizeof word, "%.*s", (int)(e - w + 1), w);
+        const char *w = word_before(text, s, word, sizeof word);
         double scale = 1;
         char *end;
         double v = strtod(word, &end);
-        if (!strcmp(word, "measured")) continue; /* "not measured (FILE: PATH)" */
-        if (end == word || *end) {               /* it was a unit: the number is the word before */
+        if (!strcmp(word, "measured")) continue;
+        if (end == word || *end) { /* it was a unit: the number is the word before */
             if (!strcmp(word, "MiB")) scale = 1048576.0;
             if (!strcmp(word, "GiB")) scale = 1073741824.0;
-            e = w - 1;
-            while (e > text && *e == ' ')
-                e--;
-            w = e;
-            while (w > text && w[-1] != ' ' && w[-1] != '(' && w[-1] != '|' && w[-1] != '>')
-                w--;
-            snprintf(word, sizeof word, "%.*s", (int)(e - w + 1), w);
+            word_before(text, w, word, sizeof word);
             v = strtod(word, &end);
             if (end == word || *end) {
-                if (!strstr(word, "measured")) {
-                    fprintf(stderr, "  no number before (%s: %s): '%s'\n", file, path, word);
-                    bad++;
-                }
+                fprintf(stderr, "  no number before [%d] (%s: %s): '%s'\n", ref, file, field, word);
+                bad++;
                 continue;
             }
         }
         json_t *root = json_load_file(file, 0, NULL);
-        double want = json_number_value(jpath(root, path));
+        double want = json_number_value(jpath(root, field));
         json_decref(root);
         if (!(fabs(v * scale - want) <= 1e-3 * fabs(want) + 1e-9 * scale)) {
-            fprintf(stderr, "  %s: %s = %g, text says %g\n", file, path, want, v * scale);
+            fprintf(stderr, "  %s: %s = %g, text says %g\n", file, field, want, v * scale);
             bad++;
         }
         (*checked)++;
     }
+    sources_free(&t);
     return bad;
 }
 
@@ -117,16 +172,19 @@ static void test_markdown_numbers_match_json(void)
     char *md = render(r, &p, 0), *st = render(r, &p, 2);
     REQUIRE(md && st);
     int n = 0;
-    CHECK(check_citations(md, &n) == 0);
+    CHECK(check_citations(md, 0, &n) == 0);
     CHECK(n > 50);
-    CHECK(check_citations(st, &n) == 0);
+    CHECK(check_citations(st, 0, &n) == 0);
     CHECK(n > 5);
-    CHECK(strstr(md, "Executive summary") && strstr(md, "Tested and stable? Yes"));
+    /* provenance is out of the sentence: no "(FILE: PATH)" left in the text */
+    CHECK(!strstr(md, ".json: "));
+    CHECK(strstr(md, "## Sources") && strstr(st, "## Sources"));
+    CHECK(strstr(md, "Executive summary") && strstr(md, "**1. Tested and stable?** Yes"));
     CHECK(strstr(md, "many cores"));
     CHECK(strstr(md, "How to reproduce"));
     CHECK(strstr(md, "Queueing model against measured load"));
     CHECK(strstr(md, "Horizontal scaling measured") &&
-          strstr(md, "(replicas/replicas.json: points[1].predicted.p95_s)") &&
+          strstr(md, "| replicas/replicas.json | points[1].predicted.p95_s |") &&
           strstr(md, "1 of 2 point(s) within 20%"));
     CHECK(strstr(st, "Decision matrix") && strstr(st, "sttd_queue_depth"));
     free(md);
@@ -277,7 +335,9 @@ static void test_html_tidy(void)
     REQUIRE(html);
     CHECK(strstr(html, "<!DOCTYPE html>") && strstr(html, "</html>"));
     int n = 0;
-    CHECK(check_citations(html, &n) == 0 && n > 50);
+    CHECK(check_citations(html, 1, &n) == 0 && n > 50);
+    /* each reference links to its row of the sources table */
+    CHECK(strstr(html, "<tr id=\"src-1\">") && strstr(html, "href=\"#src-1\""));
     if (system("command -v tidy >/dev/null 2>&1") != 0) {
         fprintf(stderr, "  tidy not installed: HTML validity not checked\n");
     } else {
