@@ -14,5 +14,6 @@ int bench_service_main(int argc, char **argv);
 int bench_plan_main(int argc, char **argv);
 int bench_replicas_main(int argc, char **argv);
 int bench_compare_main(int argc, char **argv);
+int bench_cost_main(int argc, char **argv);
 
 #endif
