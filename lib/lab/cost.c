@@ -43,13 +43,16 @@ stt_cost_params stt_cost_default_params(void)
 
 static void say(const stt_cost_params *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Progress, with the seconds since the run began (where the time goes). */
+static double started;
 static void say(const stt_cost_params *p, const char *fmt, ...)
 {
     if (!p->progress) return;
     char line[512];
+    int n = snprintf(line, sizeof line, "[%3.0f s] ", stt_now_s() - started);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
     p->progress(line, p->progress_ctx);
 }
@@ -556,6 +559,7 @@ int stt_cost_run(const stt_cost_params *p, char *written, size_t wlen, char *err
     }
     if (p->nsides == 2 && !strcmp(p->side[0].label, p->side[1].label))
         return stt_seterr(err, errlen, STT_EINVAL, "the two sides need different labels");
+    started = stt_now_s();
     utterance *u = calloc(MAX_UTT, sizeof *u);
     side_data *sd = calloc(2, sizeof *sd);
     if (!u || !sd) {
@@ -599,6 +603,7 @@ int stt_cost_run(const stt_cost_params *p, char *written, size_t wlen, char *err
     }
     for (int s = 0; s < p->nsides && !rc; s++)
         rc = write_side(p, s, &sd[s], u, nu, &u[input], audio_s, vg, written, wlen, err, errlen);
+    if (!rc) say(p, "done");
     free(u);
     free(sd);
     return rc;
