@@ -61,6 +61,8 @@ json_t *stt_compare_to_json(const stt_compare_result *r, const stt_compare_param
                   "allow_different_machines", p->allow_different);
     json_t *doc = stt_results_new(STT_RESULTS_REGRESSION, "compare", cfg);
     if (!doc) return NULL;
+    /* the verdict is about HEAD's code, whichever tree ran the comparison */
+    json_object_set_new(doc, "commit", json_string(r->head_h.commit));
     json_object_set_new(doc, "base", side_json(&r->base_h, r->base_path));
     json_object_set_new(doc, "head", side_json(&r->head_h, r->head_path));
     json_t *diffs = json_array(), *notes = json_array(), *ch = json_array(), *ac = json_array();
@@ -119,9 +121,10 @@ json_t *stt_compare_to_json(const stt_compare_result *r, const stt_compare_param
         snprintf(name, sizeof name, "%s, head/base", m->name);
         json_object_set_new(
             v, "figure",
-            json_pack("{s:s, s:o, s:[o, o], s:I, s:s}", "name", name, "value",
+            json_pack("{s:s, s:o, s:[o, o], s:I, s:s, s:b}", "name", name, "value",
                       stt_results_num(m->ratio), "ci", stt_results_num(m->ratio_ci.lo),
-                      stt_results_num(m->ratio_ci.hi), "n", (json_int_t)m->head.n, "unit", "x"));
+                      stt_results_num(m->ratio_ci.hi), "n", (json_int_t)m->head.n, "unit", "x",
+                      "deterministic", m->deterministic));
     }
     json_object_set_new(doc, "verdict", v);
     return doc;

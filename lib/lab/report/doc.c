@@ -157,31 +157,36 @@ const char *rpt_verdict_figure(doc *d, const rpt_verdict *v)
 {
     json_t *f = v && v->v ? json_object_get(v->v, "figure") : NULL;
     if (!json_is_object(f)) return NULL;
+    const char *name = json_string_value(json_object_get(f, "name"));
     const char *metric = json_string_value(json_object_get(f, "metric"));
-    if (metric) return rpt_metric(d, v->s, "%s", metric);
+    char text[480], path[64];
+    if (metric) {
+        snprintf(text, sizeof text, "%.200s = %s", name ? name : metric,
+                 rpt_metric(d, v->s, "%s", metric));
+        return with_ref(d, text, 0); /* the metric carries its own reference */
+    }
     double val = rpt_jnumv(json_object_get(f, "value"));
     if (!isfinite(val)) return NULL;
     json_t *ci = json_object_get(f, "ci");
     double lo = rpt_jnumv(json_array_get(ci, 0)), hi = rpt_jnumv(json_array_get(ci, 1));
     json_int_t n = json_integer_value(json_object_get(f, "n"));
     const char *unit = json_string_value(json_object_get(f, "unit"));
-    char text[320], num[64], a[64], b[64], path[64];
+    char num[64], a[64], b[64];
     value_text(num, sizeof num, val, unit);
     fmt_num(a, sizeof a, lo);
     fmt_num(b, sizeof b, hi);
-    if (isfinite(lo) && isfinite(hi))
-        snprintf(text, sizeof text, "%s [%s, %s]%s", num, a, b, "");
+    int used = snprintf(text, sizeof text, "%s%s%s", name ? name : "", name ? " = " : "", num);
+    if (json_is_true(json_object_get(f, "deterministic")))
+        snprintf(text + used, sizeof text - (size_t)used, " (exact count)");
+    else if (isfinite(lo) && isfinite(hi))
+        used += snprintf(text + used, sizeof text - (size_t)used, " [%s, %s]", a, b);
     else
-        snprintf(text, sizeof text, "%s (no interval stated)", num);
-    if (n > 0) {
-        size_t l = strlen(text);
-        snprintf(text + l, sizeof text - l, ", n=%lld", (long long)n);
-    }
+        used += snprintf(text + used, sizeof text - (size_t)used, " (no interval stated)");
+    if (n > 0 && !json_is_true(json_object_get(f, "deterministic")) && used < (int)sizeof text)
+        snprintf(text + used, sizeof text - (size_t)used, ", n=%lld", (long long)n);
     snprintf(path, sizeof path, "%s.figure", v->path);
     return with_ref(d, text, source_ref(d, v->s, RPT_SRC_FIELD, path, 1));
 }
-
-/* ---- text: one writer, markdown or HTML ---- */
 
 /* The tooltip of a reference: "FILE: FIELD". */
 static void ref_title(const rpt_source *e, char *b, size_t n)

@@ -106,10 +106,12 @@ int stt_report_draw_charts(const stt_report *r, const stt_report_params *p, cons
 
 static void last_check(doc *d, const src *s)
 {
-    rpt_para(d, "Commit %.12s against %.12s, %s: %s. %s", rpt_jstr_at(s, "head.commit") ?: "?",
-             rpt_jstr_at(s, "base.commit") ?: "?", s->h.created[0] ? s->h.created : "undated",
+    rpt_para(d, "Commit %.12s against %.12s, %s: %s (%s). Gated on %s.",
+             rpt_jstr_at(s, "head.commit") ?: "?", rpt_jstr_at(s, "base.commit") ?: "?",
+             s->h.created[0] ? s->h.created : "undated",
              rpt_jstr_at(s, "verdict.answer") ?: "no verdict stated",
-             rpt_jstr_at(s, "verdict.gate") ? rpt_jstr_at(s, "verdict.gate") : "");
+             rpt_jstr_at(s, "verdict.confidence") ?: "undetermined",
+             rpt_jstr_at(s, "verdict.gate") ?: "every figure");
     json_t *diffs = json_object_get(s->j, "differences");
     for (size_t i = 0; i < json_array_size(diffs); i++)
         rpt_li(d, "Differs (compared because allowed): %s",
@@ -125,7 +127,8 @@ static void last_check(doc *d, const src *s)
                  rpt_jnumv(rpt_jpath(c, "ratio_ci[1]")));
         double pv = rpt_jnumv(json_object_get(c, "p"));
         const char *test = json_string_value(json_object_get(c, "test")) ?: "";
-        rpt_trow(d, 0, "%s|%s (n=%lld)|%s (n=%lld)|%s %s|%s%s%s|%s %s|%s",
+        const char *why = json_string_value(json_object_get(c, "why")) ?: "";
+        rpt_trow(d, 0, "%s|%s (n=%lld)|%s (n=%lld)|%s %s|%s%s%s|%s%s%s%s|%s",
                  json_string_value(json_object_get(c, "name")) ?: "?",
                  rpt_cite(d, s, unit, "changes[%zu].base.median", i),
                  (long long)json_integer_value(rpt_jpath(c, "base.n")),
@@ -133,8 +136,8 @@ static void last_check(doc *d, const src *s)
                  (long long)json_integer_value(rpt_jpath(c, "head.n")),
                  rpt_cite(d, s, "x", "changes[%zu].ratio", i), ci, test, isfinite(pv) ? ", p " : "",
                  isfinite(pv) ? rpt_cite(d, s, "", "changes[%zu].p", i) : "",
-                 json_string_value(json_object_get(c, "verdict")) ?: "?",
-                 json_string_value(json_object_get(c, "why")) ?: "",
+                 json_string_value(json_object_get(c, "verdict")) ?: "?", *why ? " (" : "", why,
+                 *why ? ")" : "",
                  json_is_true(json_object_get(c, "gated")) ? "yes" : "no (reported only)");
     }
     json_t *ac = json_object_get(s->j, "accuracy_changes");
@@ -147,7 +150,8 @@ static void last_check(doc *d, const src *s)
         char ci[128];
         snprintf(ci, sizeof ci, "[%+.4g, %+.4g]", rpt_jnumv(rpt_jpath(a, "diff_ci[0]")),
                  rpt_jnumv(rpt_jpath(a, "diff_ci[1]")));
-        rpt_trow(d, 0, "%s|%lld|%s|%s|%s %s|p %s, %lld worse, %lld better|%s %s",
+        const char *why = json_string_value(json_object_get(a, "why")) ?: "";
+        rpt_trow(d, 0, "%s|%lld|%s|%s|%s %s|p %s, %lld worse, %lld better|%s%s%s%s",
                  json_string_value(json_object_get(a, "name")) ?: "?",
                  (long long)json_integer_value(json_object_get(a, "utterances")),
                  rpt_cite(d, s, "", "accuracy_changes[%zu].base_wer", i),
@@ -156,8 +160,8 @@ static void last_check(doc *d, const src *s)
                  rpt_cite(d, s, "", "accuracy_changes[%zu].p", i),
                  (long long)json_integer_value(json_object_get(a, "worse")),
                  (long long)json_integer_value(json_object_get(a, "better")),
-                 json_string_value(json_object_get(a, "verdict")) ?: "?",
-                 json_string_value(json_object_get(a, "why")) ?: "");
+                 json_string_value(json_object_get(a, "verdict")) ?: "?", *why ? " (" : "", why,
+                 *why ? ")" : "");
     }
     rpt_close_blocks(d);
 }

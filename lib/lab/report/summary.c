@@ -71,9 +71,10 @@ static int regression_text(doc *d, const stt_report *r, char *b, size_t n, int *
         return 0;
     }
     const char *fig = rpt_verdict_figure(d, &rv);
-    snprintf(b, n, " Last regression check, commit %.12s against %.12s: %s%s%s.",
+    snprintf(b, n, " Last regression check, commit %.12s against %.12s: %s (%s)%s%s.",
              rpt_jstr_at(rv.s, "head.commit") ?: "?", rpt_jstr_at(rv.s, "base.commit") ?: "?",
-             rv.answer ? rv.answer : "no verdict stated", fig ? ", " : "", fig ? fig : "");
+             rv.answer ? rv.answer : "no verdict stated", rv.confidence, fig ? "; " : "",
+             fig ? fig : "");
     return rv.answer && !strcmp(rv.answer, "regression");
 }
 
@@ -153,10 +154,13 @@ static void answer_stated(doc *d, const char *q, const rpt_verdict *v, const cha
 {
     const char *fig = rpt_verdict_figure(d, v);
     int firm = !strcmp(v->confidence, "established");
-    rpt_answer(d, q, v->answer, v->confidence, "%s%s%s%s%s%s", fig ? "Deciding figure: " : "",
-               fig ? fig : "", fig ? ". " : "", extra ? extra : "",
-               !firm && v->settle ? " What would settle it: " : "",
-               !firm && v->settle ? v->settle : "");
+    char text[2400] = "";
+    if (fig) snprintf(text, sizeof text, "Deciding figure: %s.", fig);
+    size_t l = strlen(text);
+    if (extra) l += (size_t)snprintf(text + l, sizeof text - l, "%s%s", l ? " " : "", extra);
+    if (!firm && v->settle && l < sizeof text)
+        snprintf(text + l, sizeof text - l, "%sWhat would settle it: %s", l ? " " : "", v->settle);
+    rpt_answer(d, q, v->answer, v->confidence, "%s", text);
     if (v->chart) rpt_chart(d, v->s, v->chart, NULL);
 }
 
@@ -202,7 +206,7 @@ static void answer_scale(doc *d, const stt_report *r, const stt_report_decision 
     const char *q = "3. When to scale up and when out?";
     rpt_verdict v;
     if (rpt_verdict_find(r, "scale", &v) && v.answer && v.confidence_stated)
-        return answer_stated(d, q, &v, " The manifests and the strategy follow from it.");
+        return answer_stated(d, q, &v, "The manifests and the strategy follow from it.");
     const src *ld = rpt_primary(r, K_LOAD);
     char up[512], out[512];
     if (dc->best_cores > 0)

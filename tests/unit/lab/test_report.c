@@ -5,8 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compare.h"
 #include "error.h"
 #include "report.h"
+#include "results.h"
 #include "testlib.h"
 
 #define SAMPLE STT_SOURCE_DIR "/tests/data/results"
@@ -421,6 +423,197 @@ static void test_cpu_limit_policy(void)
     CHECK(!d.cpu_limit);
 }
 
+/* ---- the summary, How sure are we, the regression section: from files
+ * written with the results schema ---- */
+
+static void put_doc(json_t *d, const char *dir, const char *rel)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    CHECK(stt_results_write(d, path, NULL, 0) == 0);
+    json_decref(d);
+}
+
+static char *render_dir(const char *dir, int which)
+{
+    const char *dirs[] = {dir};
+    stt_report *r = NULL;
+    if (stt_report_load(dirs, 1, &r, NULL, 0)) return NULL;
+    stt_report_params p = stt_report_default_params();
+    char *out = render(r, &p, which);
+    stt_report_free(r);
+    return out;
+}
+
+/* A cpu.json stating an established verdict on a metric, with an excluded point. */
+static json_t *cpu_doc(const char *confidence)
+{
+    json_t *d = stt_results_new(STT_RESULTS_CPU, "cpu", NULL);
+    double x[10];
+    for (int i = 0; i < 10; i++)
+        x[i] = 1.30 + 0.01 * i;
+    stt_results_add_metric(d, "throughput_ratio/weak_over_strong", "x", 1, x, 10);
+    json_object_set_new(d, "points",
+                        json_pack("[{s:i, s:i, s:s}, {s:i, s:i}]", "cores", 2, "threads", 4,
+                                  "excluded", "not saturated (0.81 of 2 CPUs used)", "cores", 1,
+                                  "threads", 1));
+    json_t *v =
+        json_pack("{s:s, s:{s:s}, s:s}", "answer", "many weak cores", "figure", "metric",
+                  "throughput_ratio/weak_over_strong", "settle", "a second machine with --compare");
+    if (confidence) json_object_set_new(v, "confidence", json_string(confidence));
+    json_object_set_new(d, "verdict", v);
+    return d;
+}
+
+static json_t *tests_doc(const char *commit, const char *created, json_t *stability)
+{
+    json_t *d = stt_results_new(STT_RESULTS_TESTS, "tests", NULL);
+    json_object_set_new(d, "commit", json_string(commit));
+    json_object_set_new(d, "created", json_string(created));
+    json_object_set_new(d, "ok", json_true());
+    json_object_set_new(
+        d, "totals",
+        json_pack("{s:i, s:i, s:i, s:i}", "tests", 166, "passed", 166, "failed", 0, "skipped", 0));
+    json_object_set_new(d, "coverage",
+                        json_pack("{s:f, s:f}", "line_percent", 86.5, "threshold", 80.0));
+    if (stability) json_object_set_new(d, "stability", stability);
+    return d;
+}
+
+static void test_summary_reads_verdicts(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/verdicts", test_tmpdir());
+    json_t *cpu = cpu_doc("established");
+    json_object_set_new(cpu, "commit", json_string("1111111111111111111111111111111111111111"));
+    json_object_set_new(cpu, "created", json_string("2026-12-01T10:00:00Z"));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    /* tests on an older commit, stability measured with one flaky case */
+    put_doc(tests_doc("2222222", "2026-11-30T10:00:00Z",
+                      json_pack("{s:i, s:[s], s:[]}", "runs", 3, "flaky", "test_pool/drain",
+                                "time_varying")),
+            dir, "tests/test_results.json");
+    char *md = render_dir(dir, 0);
+    REQUIRE(md);
+    /* the cpu verdict is quoted with its metric's interval and n */
+    CHECK(strstr(md, "**2. Many weak cores or few strong ones?** many weak cores (*established*)"));
+    CHECK(strstr(
+        md, "Deciding figure: throughput_ratio/weak_over_strong = 1.345 x [1.31, 1.38], n=10 ["));
+    CHECK(!strstr(md, "What would settle it: a second machine")); /* established */
+    CHECK(strstr(md, "| metrics: throughput_ratio/weak_over_strong |"));
+    /* tests: flaky is "No", the older commit is named */
+    CHECK(strstr(md, "**1. Tested and stable?** No (*established*)"));
+    CHECK(strstr(md, "1 case(s) changed outcome over 3 runs (flaky): test_pool/drain"));
+    CHECK(strstr(md, "on commit 2222222, which is older than commit 111111111111"));
+    CHECK(strstr(md, "No regression check was found"));
+    /* How sure are we: the metric with n, the excluded point with its reason */
+    CHECK(strstr(md, "## How sure are we"));
+    CHECK(
+        strstr(md, "| cpu/cpu.json|throughput_ratio/weak_over_strong|1.345 x [1.31, 1.38], n=10"));
+    CHECK(strstr(md, "| cpu/cpu.json|cores=2, threads=4|points[0]|not saturated (0.81 of 2 CPUs "
+                     "used)"));
+    /* Machines measured reads the header */
+    CHECK(strstr(md, "|cpu/cpu.json|") && strstr(md, "|111111111111|2026-12-01T10:00:00Z"));
+    free(md);
+    /* a verdict stated without a confidence is undetermined, said plainly */
+    put_doc(cpu_doc(NULL), dir, "cpu/cpu.json");
+    md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**2. Many weak cores or few strong ones?** *undetermined*. cpu.json answers "
+                     "\"many weak cores\" but states no interval or confidence"));
+    CHECK(strstr(md, "What would settle it: a second machine with --compare"));
+    free(md);
+    /* the HTML reference carries the file and field as its tooltip */
+    char *html = render_dir(dir, 1);
+    REQUIRE(html);
+    CHECK(strstr(html, "title=\"cpu/cpu.json: metrics throughput_ratio/weak_over_strong\""));
+    CHECK(strstr(html, "<span class=\"conf undetermined\">"));
+    free(html);
+}
+
+static void test_tested_established_with_regression(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/established", test_tmpdir());
+    const char *commit = "3333333333333333333333333333333333333333";
+    put_doc(tests_doc(commit, "2026-12-01T11:00:00Z",
+                      json_pack("{s:i, s:[], s:[]}", "runs", 3, "flaky", "time_varying")),
+            dir, "tests/test_results.json");
+    json_t *cpu = cpu_doc("likely");
+    json_object_set_new(cpu, "commit", json_string(commit));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    /* a regression check of this commit against its parent, no change */
+    json_t *a = stt_results_new(STT_RESULTS_COST, "cost", NULL), *b;
+    double w[10], instr = 8.4e8;
+    for (int i = 0; i < 10; i++)
+        w[i] = 1 + 0.001 * i;
+    stt_results_add_metric(a, "wall_s/clip", "s", 0, w, 10);
+    stt_results_add_metric(a, "instructions_per_audio_s", "instructions", 0, &instr, 1);
+    json_object_set_new(json_array_get(json_object_get(a, "metrics"), 1), "deterministic",
+                        json_true());
+    b = json_deep_copy(a);
+    json_object_set_new(a, "commit", json_string("4444444"));
+    json_object_set_new(b, "commit", json_string(commit));
+    stt_compare_params cp = stt_compare_default_params();
+    stt_compare_result *res = calloc(1, sizeof *res);
+    REQUIRE(res);
+    CHECK(stt_compare_docs(a, b, "cost", &cp, res, NULL, 0) == 0);
+    json_decref(a);
+    json_decref(b);
+    put_doc(stt_compare_to_json(res, &cp), dir, "regression/regression.json");
+    /* a history whose second run moved the instruction count */
+    char hist[700];
+    snprintf(hist, sizeof hist, "%s/regression/history.jsonl", dir);
+    CHECK(stt_compare_history_append(res, hist, NULL, 0) == 0);
+    FILE *f = fopen(hist, "a");
+    REQUIRE(f);
+    fputs("{\"created\": \"2026-12-01T12:00:00Z\", \"head\": \"5555555aaaa\", \"base\": "
+          "\"3333333\", \"verdict\": \"regression\", \"metrics\": {\"instructions_per_audio_s\": "
+          "{\"base\": 8.4e8, \"head\": 9.5e8, \"ratio\": 1.13, \"verdict\": \"worse\", \"gated\": "
+          "true}}, \"accuracy\": {}}\nnot json\n",
+          f);
+    fclose(f);
+    stt_compare_free(res);
+    char *md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**1. Tested and stable?** Yes (*established*)"));
+    CHECK(strstr(md, "Last regression check, commit 333333333333 against 4444444: no regression "
+                     "(likely); instructions_per_audio_s, head/base = 1 x (exact count) ["));
+    CHECK(strstr(md, "on commit 333333333333, the one the measurements describe"));
+    CHECK(strstr(md, "**2. Many weak cores or few strong ones?** many weak cores (*likely*)"));
+    CHECK(strstr(md, "What would settle it: a second machine with --compare"));
+    /* the regression section: the changes and where a figure moved */
+    CHECK(strstr(md, "## Regression check"));
+    CHECK(strstr(md, "|instructions_per_audio_s|"));
+    CHECK(strstr(md, "History (regression/history.jsonl): 2 run(s)"));
+    CHECK(strstr(
+        md, "| 5555555aaaa|3333333|2026-12-01|instructions_per_audio_s|8.4e+08|9.5e+08|worse"));
+    free(md);
+    /* the report draws the trend beside itself when gnuplot is there */
+    const char *dirs[] = {dir};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    char out[700], png[800], err[256];
+    snprintf(out, sizeof out, "%s/docs", dir);
+    REQUIRE(stt_results_mkdirs(out) == 0);
+    CHECK(stt_report_draw_charts(r, &p, out, err, sizeof err) == 0);
+    snprintf(png, sizeof png, "%s/regression_trend.dat", out);
+    char *dat = test_read_file(png, NULL);
+    CHECK(dat && strstr(dat, "0 3333333 1 1\n") && strstr(dat, "1 5555555 ? 1.13095\n"));
+    free(dat);
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        snprintf(png, sizeof png, "%s/regression_trend.png", out);
+        struct stat st;
+        CHECK(stat(png, &st) == 0 && st.st_size > 1000);
+        p.asset_dir = out;
+        md = render(r, &p, 0);
+        CHECK(md && strstr(md, "regression_trend.png"));
+        free(md);
+    }
+    stt_report_free(r);
+}
+
 int main(void)
 {
     TEST_RUN(test_markdown_numbers_match_json);
@@ -430,5 +623,7 @@ int main(void)
     TEST_RUN(test_html_tidy);
     TEST_RUN(test_cpu_limit_policy);
     TEST_RUN(test_replicas_skipped);
+    TEST_RUN(test_summary_reads_verdicts);
+    TEST_RUN(test_tested_established_with_regression);
     return test_summary();
 }
