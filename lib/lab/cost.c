@@ -61,24 +61,36 @@ static void say(const stt_cost_params *p, const char *fmt, ...)
 
 typedef int (*file_fn)(FILE *f, double *acc);
 
+/* fn on every file PREFIX<pid> of dir (one per traced process; the .stdout
+ * and .log beside them are not). A file fn finds incomplete (0) fails the
+ * whole: a process killed while valgrind wrote its output leaves it cut
+ * short, and a count without it would be wrong. */
 static int for_each_file(const char *dir, const char *prefix, file_fn fn, double *acc, char *err,
                          size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) return stt_seterr(err, errlen, STT_EIO, "%s: %s", dir, strerror(errno));
-    int found = 0;
+    int found = 0, cut = 0;
     size_t pl = strlen(prefix);
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, pl)) continue;
+        const char *pid = e->d_name + pl;
+        if (strncmp(e->d_name, prefix, pl) || !*pid || strspn(pid, "0123456789") != strlen(pid))
+            continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%.3000s/%.1000s", dir, e->d_name);
         FILE *f = fopen(path, "r");
         if (!f) continue;
-        found += fn(f, acc);
+        if (fn(f, acc))
+            found++;
+        else
+            cut++;
         fclose(f);
     }
     closedir(d);
+    if (cut)
+        return stt_seterr(err, errlen, STT_EIO, "%d valgrind output file(s) %s* in %s cut short",
+                          cut, prefix, dir);
     if (!found)
         return stt_seterr(err, errlen, STT_EIO, "no valgrind output %s* in %s", prefix, dir);
     return 0;
@@ -198,7 +210,7 @@ typedef struct side_data {
     int nwall;
     int errors[MAX_UTT], words[MAX_UTT];
     double instr_input, instr_base, per_audio_s, peak_heap;
-    int counted, heap_counted;
+    int counted, heap_counted, heap_runs_agree;
     char hyp[2048]; /* transcript of the cachegrind run */
     double input_wer;
     char dir[PATH_MAX];
@@ -382,6 +394,9 @@ static void valgrind_job(job *j, const stt_cost_params *p, const stt_cost_side *
         j->argv[a++] = "--branch-sim=no";
         snprintf(store[1], sizeof store[1], "--cachegrind-out-file=%s/%s.%%p", dir, name);
     } else {
+        /* small output, written fast: less chance to be cut short at exit */
+        j->argv[a++] = "--depth=1";
+        j->argv[a++] = "--detailed-freq=1000000";
         snprintf(store[1], sizeof store[1], "--massif-out-file=%s/%s.%%p", dir, name);
     }
     j->argv[a++] = "--trace-children=yes";
@@ -405,54 +420,101 @@ static void valgrind_job(job *j, const stt_cost_params *p, const stt_cost_side *
     remove_prefixed(dir, name);
 }
 
+/* Reads side s's counts; 0, or STT_EIO when a run's output is missing or cut short. */
+static int read_counts(side_data *sd, double audio_s, char *err, size_t errlen)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/valgrind", sd->dir);
+    int rc = stt_cost_cachegrind_total(dir, "cg-input.", &sd->instr_input, err, errlen);
+    if (!rc) rc = stt_cost_cachegrind_total(dir, "cg-silence.", &sd->instr_base, err, errlen);
+    if (rc) return rc;
+    sd->per_audio_s = stt_cost_per_audio_s(sd->instr_input, sd->instr_base, audio_s);
+    sd->counted = isfinite(sd->per_audio_s);
+    return sd->counted ? 0
+                       : stt_seterr(err, errlen, STT_EIO, "%s: input counted below silence", dir);
+}
+
+/* The peak heap: the larger of two massif runs. The workers die with their
+ * parent (PR_SET_PDEATHSIG), sometimes while valgrind still writes their
+ * output; a file cut short only loses snapshots, so the larger peak of two
+ * runs is the true one unless both were cut. */
+static void read_heap(side_data *sd)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/valgrind", sd->dir);
+    double a = 0, b = 0;
+    int ok_a = stt_cost_massif_peak(dir, "massif-1.", &a, NULL, 0) == 0,
+        ok_b = stt_cost_massif_peak(dir, "massif-2.", &b, NULL, 0) == 0;
+    sd->peak_heap = fmax(ok_a ? a : 0, ok_b ? b : 0);
+    sd->heap_counted = sd->peak_heap > 0;
+    sd->heap_runs_agree = ok_a && ok_b && a == b;
+}
+
+static void read_hypothesis(side_data *sd, const utterance *in)
+{
+    char path[PATH_MAX + 48];
+    snprintf(path, sizeof path, "%s/valgrind/cg-input.stdout", sd->dir);
+    FILE *f = fopen(path, "r");
+    sd->hyp[0] = 0;
+    if (f) {
+        size_t len = fread(sd->hyp, 1, sizeof sd->hyp - 1, f);
+        sd->hyp[len] = 0;
+        sd->hyp[strcspn(sd->hyp, "\n")] = 0;
+        fclose(f);
+    }
+    stt_wer_counts c;
+    sd->input_wer = stt_wer_align_text(in->ref, sd->hyp, 1, &c) == 0 ? stt_wer_rate(&c) : NAN;
+}
+
+#define VG_ATTEMPTS 3
+
 static int measure_valgrind(const stt_cost_params *p, const utterance *in, const char *silence,
                             double audio_s, side_data *sd, char *err, size_t errlen)
 {
-    job jobs[6];
-    static char store[6][2][PATH_MAX + 64];
-    memset(jobs, 0, sizeof jobs);
-    int n = 0;
-    for (int s = 0; s < p->nsides; s++) {
-        char dir[PATH_MAX + 16];
-        snprintf(dir, sizeof dir, "%s/valgrind", sd[s].dir);
-        if (stt_results_mkdirs(dir))
-            return stt_seterr(err, errlen, STT_EIO, "cannot create %s", dir);
-        valgrind_job(&jobs[n], p, &p->side[s], dir, "cachegrind", "cg-input", in->path, store[n]);
-        n++;
-        valgrind_job(&jobs[n], p, &p->side[s], dir, "cachegrind", "cg-silence", silence, store[n]);
-        n++;
-        valgrind_job(&jobs[n], p, &p->side[s], dir, "massif", "massif", in->path, store[n]);
-        n++;
-    }
-    say(p,
-        "valgrind: %d run(s) of sttd transcribe (cachegrind on the input and on silence, "
-        "massif), two at a time",
-        n);
-    int rc = run_jobs(p, jobs, n, err, errlen);
-    for (int s = 0; s < p->nsides && !rc; s++) {
-        char dir[PATH_MAX + 16];
-        snprintf(dir, sizeof dir, "%s/valgrind", sd[s].dir);
-        rc = stt_cost_cachegrind_total(dir, "cg-input.", &sd[s].instr_input, err, errlen);
-        if (!rc) rc = stt_cost_cachegrind_total(dir, "cg-silence.", &sd[s].instr_base, err, errlen);
-        if (!rc) rc = stt_cost_massif_peak(dir, "massif.", &sd[s].peak_heap, err, errlen);
-        if (rc) break;
-        sd[s].per_audio_s = stt_cost_per_audio_s(sd[s].instr_input, sd[s].instr_base, audio_s);
-        sd[s].counted = isfinite(sd[s].per_audio_s);
-        sd[s].heap_counted = sd[s].peak_heap > 0;
-        char path[PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/cg-input.stdout", dir);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t len = fread(sd[s].hyp, 1, sizeof sd[s].hyp - 1, f);
-            sd[s].hyp[len] = 0;
-            sd[s].hyp[strcspn(sd[s].hyp, "\n")] = 0;
-            fclose(f);
+    job jobs[8];
+    static char store[8][2][PATH_MAX + 64];
+    int counted[2] = {0, 0}, rc = 0;
+    for (int attempt = 0; attempt < VG_ATTEMPTS; attempt++) {
+        memset(jobs, 0, sizeof jobs);
+        int n = 0;
+        for (int s = 0; s < p->nsides; s++) {
+            if (counted[s]) continue;
+            char dir[PATH_MAX + 16];
+            snprintf(dir, sizeof dir, "%s/valgrind", sd[s].dir);
+            if (stt_results_mkdirs(dir))
+                return stt_seterr(err, errlen, STT_EIO, "cannot create %s", dir);
+            const stt_cost_side *c = &p->side[s];
+            valgrind_job(&jobs[n], p, c, dir, "cachegrind", "cg-input", in->path, store[n]);
+            n++;
+            valgrind_job(&jobs[n], p, c, dir, "cachegrind", "cg-silence", silence, store[n]);
+            n++;
+            if (attempt) continue;
+            valgrind_job(&jobs[n], p, c, dir, "massif", "massif-1", in->path, store[n]);
+            n++;
+            valgrind_job(&jobs[n], p, c, dir, "massif", "massif-2", in->path, store[n]);
+            n++;
         }
-        stt_wer_counts c;
-        sd[s].input_wer =
-            stt_wer_align_text(in->ref, sd[s].hyp, 1, &c) == 0 ? stt_wer_rate(&c) : NAN;
+        say(p,
+            "valgrind%s: %d run(s) of sttd transcribe (cachegrind on the input and on "
+            "silence%s), two at a time",
+            attempt ? " again, an output was cut short" : "", n, attempt ? "" : ", massif twice");
+        rc = run_jobs(p, jobs, n, err, errlen);
+        if (rc) return rc;
+        for (int s = 0; s < p->nsides; s++) {
+            if (!counted[s]) counted[s] = read_counts(&sd[s], audio_s, err, errlen) == 0;
+            if (!attempt) read_heap(&sd[s]);
+        }
+        if (counted[0] && (p->nsides < 2 || counted[1])) break;
     }
-    return rc;
+    for (int s = 0; s < p->nsides; s++) {
+        if (!counted[s])
+            return stt_seterr(err, errlen, STT_EIO,
+                              "%s: no complete instruction count after %d "
+                              "attempts (%s)",
+                              p->side[s].label, VG_ATTEMPTS, err);
+        read_hypothesis(&sd[s], in);
+    }
+    return 0;
 }
 
 /* ---- results ---- */
@@ -523,10 +585,12 @@ static int write_side(const stt_cost_params *p, int s, const side_data *d, const
                                   covers, "hypothesis", d->hyp, "wer",
                                   stt_results_num(d->counted ? d->input_wer : NAN)));
     json_object_set_new(doc, "peak_heap",
-                        json_pack("{s:o, s:s}", "bytes",
+                        json_pack("{s:o, s:s, s:b}", "bytes",
                                   stt_results_num(d->heap_counted ? d->peak_heap : NAN), "covers",
                                   "valgrind massif: largest heap of any process of sttd "
-                                  "transcribe on the input (the worker, model included)"));
+                                  "transcribe on the input (the worker, model included), the "
+                                  "larger of two runs",
+                                  "runs_agree", d->heap_runs_agree));
     json_object_set_new(doc, "notes", notes);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/cost.json", d->dir);

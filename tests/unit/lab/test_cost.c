@@ -43,6 +43,11 @@ static void test_cachegrind_sum(void)
     CHECK(isnan(stt_cost_per_audio_s(in, base, 0)));
     CHECK(stt_cost_cachegrind_total(dir, "nothing.", &in, err, sizeof err) == STT_EIO);
     CHECK(strstr(err, "nothing."));
+    /* a worker killed while valgrind wrote its output: no summary, no count */
+    put(dir, "cg-cut.201", "events: Ir\nsummary: 100\n");
+    put(dir, "cg-cut.202", "events: Ir\nfl=a.c\nfn=main\n1 10\n");
+    CHECK(stt_cost_cachegrind_total(dir, "cg-cut.", &in, err, sizeof err) == STT_EIO);
+    CHECK(strstr(err, "cut short"));
 }
 
 static void test_massif_peak(void)
