@@ -310,7 +310,7 @@ void rpt_answer(doc *d, const char *question, const char *answer, const char *co
         if (strcasecmp(answer, confidence)) stt_html_escape(d->f, answer);
         fprintf(d->f, " <span class=\"conf %s\">", confidence);
         stt_html_escape(d->f, confidence);
-        fputs("</span>. ", d->f);
+        fputs("</span> ", d->f);
     } else if (!strcasecmp(answer, confidence)) {
         fprintf(d->f, "**%s** *%s*. ", question, confidence);
     } else {
@@ -333,7 +333,8 @@ void rpt_trow(doc *d, int header, const char *fmt, ...)
     int rc = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (rc < 0) return;
-    if (header && !d->in_table) {
+    if (header) {
+        rpt_close_blocks(d); /* a header row starts a table of its own */
         if (d->html) fputs("<table>\n", d->f);
         d->in_table = 1;
     }

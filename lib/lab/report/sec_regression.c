@@ -90,7 +90,7 @@ int stt_report_draw_charts(const stt_report *r, const stt_report_params *p, cons
     snprintf(path, sizeof path, "%s/regression_trend.gp", dir);
     f = fopen(path, "w");
     if (!f) return stt_seterr(err, errlen, STT_EIO, "cannot write %s", path);
-    fprintf(f, "set terminal pngcairo size 900,420\nset output 'regression_trend.png'\n"
+    fprintf(f, "set terminal pngcairo size 900,420 noenhanced\nset output 'regression_trend.png'\n"
                "set datafile missing '?'\nset key outside right\nset grid\n"
                "set ylabel 'relative to the first run'\nset xlabel 'commit (oldest left)'\n"
                "set xtics rotate by -45\nset title 'Regression history: each figure of HEAD, "
@@ -122,9 +122,13 @@ static void last_check(doc *d, const src *s)
     for (size_t i = 0; i < json_array_size(ch); i++) {
         json_t *c = json_array_get(ch, i);
         const char *unit = json_string_value(json_object_get(c, "unit")) ?: "";
+        if (!strcmp(unit, "bytes")) unit = "MiB"; /* rpt_cite scales bytes */
         char ci[128];
-        snprintf(ci, sizeof ci, "[%.4g, %.4g]", rpt_jnumv(rpt_jpath(c, "ratio_ci[0]")),
-                 rpt_jnumv(rpt_jpath(c, "ratio_ci[1]")));
+        if (json_is_true(json_object_get(c, "deterministic")))
+            snprintf(ci, sizeof ci, "(exact count)");
+        else
+            snprintf(ci, sizeof ci, "[%.4g, %.4g]", rpt_jnumv(rpt_jpath(c, "ratio_ci[0]")),
+                     rpt_jnumv(rpt_jpath(c, "ratio_ci[1]")));
         double pv = rpt_jnumv(json_object_get(c, "p"));
         const char *test = json_string_value(json_object_get(c, "test")) ?: "";
         const char *why = json_string_value(json_object_get(c, "why")) ?: "";

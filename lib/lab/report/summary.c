@@ -86,7 +86,7 @@ static void answer_tested(doc *d, const stt_report *r)
     int has_reg;
     if (!t) {
         regression_text(d, r, reg, sizeof reg, &has_reg);
-        rpt_answer(d, q, "Unknown", "undetermined", "No test results were found (run %s).%s",
+        rpt_answer(d, q, "Undetermined", "undetermined", "No test results were found (run %s).%s",
                    rpt_kind_cmd[K_TESTS], reg);
         return;
     }
@@ -172,7 +172,7 @@ static void answer_cpu(doc *d, const stt_report *r)
     int found = rpt_verdict_find(r, "cpu", &v);
     if (found && v.answer && v.confidence_stated) return answer_stated(d, q, &v, NULL);
     if (!cpu) {
-        rpt_answer(d, q, "Unknown", "undetermined", "cpu.json is missing (run %s).",
+        rpt_answer(d, q, "Undetermined", "undetermined", "cpu.json is missing (run %s).",
                    rpt_kind_cmd[K_CPU]);
         return;
     }
