@@ -38,14 +38,15 @@ static int source_ref(doc *d, const src *s, int type, const char *field, int pre
 {
     for (int i = 0; i < d->nsources; i++) {
         rpt_source *e = &d->sources[i];
-        if (e->s == s && e->type == type && !strcmp(e->field, field)) return i + 1;
+        if (e->s == s && e->type == type && !strncmp(e->field, field, sizeof e->field - 1))
+            return i + 1;
     }
     if (d->nsources == RPT_MAX_SOURCES) return 0;
     rpt_source *e = &d->sources[d->nsources++];
     e->s = s;
     e->type = type;
     e->present = present;
-    snprintf(e->field, sizeof e->field, "%s", field);
+    snprintf(e->field, sizeof e->field, "%.319s", field);
     return d->nsources;
 }
 
@@ -503,7 +504,7 @@ void rpt_sources(doc *d)
     int nfiles = 0;
     for (int i = 0; i < d->nshown; i++) {
         const rpt_source *e = order[i];
-        char field[300];
+        char field[360];
         const char *file = e->s ? e->s->label : "computed";
         snprintf(field, sizeof field, "%s%s%s", e->type == RPT_SRC_METRIC ? "metrics: " : "",
                  e->field, e->present ? "" : " (absent)");

@@ -96,7 +96,7 @@ typedef struct rpt_source {
     int type;
     int present; /* the file holds the value */
     int shown;   /* number the reader sees, given when first printed; 0 before */
-    char field[224];
+    char field[320];
 } rpt_source;
 
 #define RPT_MAX_SOURCES 2048
