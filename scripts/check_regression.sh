@@ -110,8 +110,8 @@ build() {
             { git worktree remove --force "$src" >/dev/null 2>&1; rm -rf "$src"; }
     fi
     if [ ! -e "$src/.git" ]; then
-        git worktree prune 2>/dev/null
-        git worktree add -q --detach "$src" "$commit" >/dev/null 2>&1 || return 1
+        # -f: a worktree folder deleted by hand is still registered
+        git worktree add -f -q --detach "$src" "$commit" >/dev/null 2>&1 || return 1
     fi
     say "building ${commit:0:12} in $bld ($*)"
     cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$bld.log" 2>&1 &&
