@@ -200,6 +200,8 @@ fi
 
 measure "$OUT" "$PLANT" "$([ -z "$PLANT" ] && echo "$OUT/history.jsonl")"
 rc=$?
+covers=$(jq -r '.instructions.covers // empty' "$OUT/head/cost.json" 2>/dev/null)
+[ -n "$covers" ] && say "instructions_per_audio_s counts: $covers"
 if [ "$GATE" = deterministic ]; then
     wall=$(verdict_of "$OUT" | awk '$1 ~ /^wall_s/ {print $2}')
     say "gated on instructions and heap beyond $THRESHOLD and WER worse at p < $ALPHA;" \
