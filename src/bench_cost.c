@@ -27,6 +27,7 @@ static void usage(FILE *f)
         "                        (sense_and_sensibility_01_austen_64kb-0880, 3 s)\n"
         "  --testdata DIR        pocketsphinx-testdata (/usr/share/pocketsphinx/test/data)\n"
         "  --no-valgrind         skip instruction counts and peak heap\n"
+        "  --counts-only         only the valgrind counts (no wall time, no accuracy)\n"
         "Then: sttbench compare DIR/base/cost.json DIR/head/cost.json. See docs/REGRESSION.md.\n");
 }
 
@@ -39,25 +40,17 @@ static void progress(const char *line, void *ctx)
 /* 0, 1 for --help, -1 for bad usage. */
 static int parse(int argc, char **argv, stt_cost_params *p)
 {
-    static const struct option opts[] = {{"sttd", 1, 0, 's'},
-                                         {"label", 1, 0, 'l'},
-                                         {"base", 1, 0, 'B'},
-                                         {"head", 1, 0, 'H'},
-                                         {"profile", 1, 0, 'p'},
-                                         {"base-profile", 1, 0, 'q'},
-                                         {"head-profile", 1, 0, 'r'},
-                                         {"model-dir", 1, 0, 'm'},
-                                         {"base-model-dir", 1, 0, 'n'},
-                                         {"head-model-dir", 1, 0, 'N'},
-                                         {"base-commit", 1, 0, 'c'},
-                                         {"head-commit", 1, 0, 'C'},
-                                         {"runs", 1, 0, 'R'},
-                                         {"input", 1, 0, 'i'},
-                                         {"testdata", 1, 0, 't'},
-                                         {"no-valgrind", 0, 0, 'V'},
-                                         {"out", 1, 0, 'o'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"sttd", 1, 0, 's'},           {"label", 1, 0, 'l'},
+        {"base", 1, 0, 'B'},           {"head", 1, 0, 'H'},
+        {"profile", 1, 0, 'p'},        {"base-profile", 1, 0, 'q'},
+        {"head-profile", 1, 0, 'r'},   {"model-dir", 1, 0, 'm'},
+        {"base-model-dir", 1, 0, 'n'}, {"head-model-dir", 1, 0, 'N'},
+        {"base-commit", 1, 0, 'c'},    {"head-commit", 1, 0, 'C'},
+        {"runs", 1, 0, 'R'},           {"input", 1, 0, 'i'},
+        {"testdata", 1, 0, 't'},       {"no-valgrind", 0, 0, 'V'},
+        {"counts-only", 0, 0, 'W'},    {"out", 1, 0, 'o'},
+        {"help", 0, 0, 'h'},           {0, 0, 0, 0}};
     stt_cost_side *one = &p->side[0], *base = &p->side[0], *head = &p->side[1];
     const char *profile = "balanced", *mdir = NULL, *sttd = NULL, *bp = NULL, *hp = NULL,
                *bm = NULL, *hm = NULL;
@@ -115,6 +108,9 @@ static int parse(int argc, char **argv, stt_cost_params *p)
             break;
         case 'V':
             p->valgrind = 0;
+            break;
+        case 'W':
+            p->wall = 0;
             break;
         case 'o':
             p->out_dir = optarg;

@@ -49,6 +49,7 @@ typedef struct stt_cost_params {
     const char *testdata_dir;   /* pocketsphinx-testdata (/usr/share/pocketsphinx/test/data) */
     const char *input;          /* the clip id of the fixed input (the 3 s LibriVox clip 0880) */
     int runs;                   /* wall-time repeats per side (10) */
+    int wall;                   /* wall time and accuracy over HTTP (1); 0: counts only */
     int valgrind;               /* count instructions and peak heap (1) */
     const char *valgrind_bin;   /* "valgrind" */
     double job_timeout_s;       /* longest valgrind run before it is killed (600) */
