@@ -12,32 +12,41 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Names of the cases listed under any of keys in o (strings, or objects
- * with "name"), comma-separated into b; returns how many. */
-static int case_list(const json_t *o, const char *const *keys, char *b, size_t n)
+/* Names of the cases listed in the arrays of o whose key contains one of
+ * words (strings, or objects with "name" or "case"), comma-separated into b;
+ * returns how many. The test report names its lists; matching on a word
+ * ("flaky", "time") keeps the summary reading them if a name grows. */
+static int case_list(const json_t *o, const char *const *words, char *b, size_t n)
 {
     int count = 0;
     size_t used = 0;
     b[0] = 0;
-    for (; *keys; keys++) {
-        const json_t *a = json_object_get(o, *keys);
+    const char *key;
+    json_t *a;
+    json_object_foreach((json_t *)o, key, a)
+    {
+        int match = 0;
+        for (const char *const *w = words; *w && !match; w++)
+            match = strstr(key, *w) != NULL;
+        if (!match || !json_is_array(a)) continue;
         for (size_t i = 0; i < json_array_size(a); i++) {
             const json_t *e = json_array_get(a, i);
             const char *nm = json_is_string(e) ? json_string_value(e)
                                                : json_string_value(json_object_get(e, "name"));
+            if (!nm) nm = json_string_value(json_object_get(e, "case"));
             if (!nm) continue;
             if (count < 5 && used + strlen(nm) + 3 < n)
                 used += (size_t)snprintf(b + used, n - used, "%s%s", count ? ", " : "", nm);
             count++;
         }
-        if (json_is_integer(a) && !json_array_size(a)) count += (int)json_integer_value(a);
     }
     if (count > 5 && used + 8 < n) snprintf(b + used, n - used, ", ...");
     return count;
 }
 
-static const char *const flaky_keys[] = {"flaky", "outcome_changed", NULL};
-static const char *const varied_keys[] = {"time_varying", "time_varied", NULL};
+/* The stability object's lists: outcome changed (flaky), time varied over 3x. */
+static const char *const flaky_keys[] = {"flaky", "outcome", NULL};
+static const char *const varied_keys[] = {"time", "vari", NULL};
 
 /* "on commit X, the commit the measurements describe" and the like. */
 static void commit_text(const src *t, const stt_report *r, char *b, size_t n, int *older)
@@ -121,6 +130,7 @@ static void answer_tested(doc *d, const stt_report *r)
     if (json_is_object(st)) {
         flaky = case_list(st, flaky_keys, names, sizeof names);
         int runs = (int)json_integer_value(json_object_get(st, "runs"));
+        if (!runs) runs = (int)json_integer_value(json_object_get(st, "repeats"));
         if (flaky)
             snprintf(stab, sizeof stab, "%d case(s) changed outcome over %d runs (flaky): %s",
                      flaky, runs, names);

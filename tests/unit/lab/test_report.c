@@ -523,6 +523,17 @@ static void test_summary_reads_verdicts(void)
                      "\"many weak cores\" but states no interval or confidence"));
     CHECK(strstr(md, "What would settle it: a second machine with --compare"));
     free(md);
+    /* other names for the stability lists, objects in them */
+    put_doc(tests_doc("2222222", "2026-11-30T10:00:00Z",
+                      json_pack("{s:i, s:[], s:[{s:s, s:f}]}", "repeats", 3, "flaky_cases",
+                                "time_varied_cases", "name", "test_pool/drain", "ratio", 4.2)),
+            dir, "tests/test_results.json");
+    md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "no case changed outcome over 3 runs; 1 case(s) varied more than 3x in "
+                     "time: test_pool/drain"));
+    CHECK(strstr(md, "**1. Tested and stable?** Yes (*likely*)"));
+    free(md);
     /* the HTML reference carries the file and field as its tooltip */
     char *html = render_dir(dir, 1);
     REQUIRE(html);
