@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "stats.h"
 
 #ifndef STT_VERSION
 #define STT_VERSION "0"
@@ -32,6 +33,27 @@ stt_load_params stt_load_default_params(void)
     p.late_ms = 10;
     p.windows = 5;
     return p;
+}
+
+const char *stt_load_arrival_name(stt_load_arrival a)
+{
+    switch (a) {
+    case STT_ARRIVAL_CONSTANT:
+        return "constant";
+    case STT_ARRIVAL_POISSON:
+        return "poisson";
+    case STT_ARRIVAL_TRACE:
+        return "trace";
+    }
+    return "?";
+}
+
+uint64_t stt_load_failures(const stt_load_result *r)
+{
+    uint64_t n = r->dropped;
+    for (int i = 0; i < STT_LOAD_ERR_N; i++)
+        n += r->errors[i];
+    return n;
 }
 
 const char *stt_load_err_name(int cls)
@@ -108,7 +130,9 @@ struct worker {
     long counted_issued;
     uint64_t sent, completed, ok, late, dropped, warmup_sent, retry_waits;
     uint64_t errors[STT_LOAD_ERR_N];
-    stt_histogram *lat, *unc, *queue, *proc;
+    stt_histogram *lat, *lat_ok, *unc, *queue, *proc;
+    stt_load_sample *samples;
+    size_t nsamples, capsamples;
     bin *bins;
     size_t nbins;
     int64_t last_done_ns;
@@ -207,12 +231,15 @@ static int slot_init(worker *w, slot *sl)
     return 0;
 }
 
-/* Sends one request on a free slot; sched is its scheduled time. */
-static int issue(worker *w, int64_t sched, int counted)
+/* Sends one request on a free slot; sched is its scheduled time, body the
+ * upload (< 0: the next of the weighted order). */
+static int issue(worker *w, int64_t sched, int counted, int want_body)
 {
     slot *sl = w->free_slots[--w->nfree];
-    size_t body =
-        w->norder ? w->order[(w->nreq * (uint64_t)w->nthreads + (uint64_t)w->idx) % w->norder] : 0;
+    size_t body = want_body >= 0 && (size_t)want_body < w->p->nbodies ? (size_t)want_body
+                  : w->norder
+                      ? w->order[(w->nreq * (uint64_t)w->nthreads + (uint64_t)w->idx) % w->norder]
+                      : 0;
     w->nreq++;
     if (w->p->post) {
         int rc = build_mime(w, sl, body);
@@ -283,6 +310,22 @@ static bin *bin_at(worker *w, int64_t t)
     return &w->bins[i];
 }
 
+/* Keeps one counted request's outcome; out of memory loses the sample only
+ * (the histograms still hold it). */
+static void add_sample(worker *w, double lat, int64_t done, int outcome, size_t body)
+{
+    if (w->nsamples == w->capsamples) {
+        size_t n = w->capsamples ? 2 * w->capsamples : 1024;
+        stt_load_sample *s = realloc(w->samples, n * sizeof *s);
+        if (!s) return;
+        w->samples = s;
+        w->capsamples = n;
+    }
+    w->samples[w->nsamples++] =
+        (stt_load_sample){(float)lat, (float)((double)(done - w->start) / NS), (int16_t)outcome,
+                          (uint16_t)(body & 0xffff)};
+}
+
 static void complete(worker *w, slot *sl, CURLcode res)
 {
     /* The loop sees a completion only after curl_multi_perform() has served
@@ -320,12 +363,15 @@ static void complete(worker *w, slot *sl, CURLcode res)
     if (!sl->counted) return;
     w->completed++;
     if (done > w->last_done_ns) w->last_done_ns = done;
+    /* A failure is a latency too, timed to the moment it failed. */
+    stt_histogram_record(w->lat, (uint64_t)(lat * 1e6));
+    add_sample(w, lat, done, cls < 0 ? STT_LOAD_OK : cls, sl->body);
     if (cls >= 0) {
         w->errors[cls]++;
         return;
     }
     w->ok++;
-    stt_histogram_record(w->lat, (uint64_t)(lat * 1e6));
+    stt_histogram_record(w->lat_ok, (uint64_t)(lat * 1e6));
     stt_histogram_record(w->unc, (uint64_t)(unc * 1e6));
     if (!w->p->post) return;
     int found;
@@ -335,10 +381,38 @@ static void complete(worker *w, slot *sl, CURLcode res)
     if (found) stt_histogram_record(w->proc, (uint64_t)(pr * 1e3));
 }
 
+/* A trace's request k of this thread: its global index. */
+static size_t trace_index(const worker *w, uint64_t k)
+{
+    return (size_t)(k * (uint64_t)w->nthreads + (uint64_t)w->idx);
+}
+
+static void trace_schedule(worker *w, schedule *sc)
+{
+    size_t g = trace_index(w, sc->k);
+    if (g >= w->s->ntrace) {
+        sc->finished = 1;
+        return;
+    }
+    sc->next = w->t0 + (int64_t)(w->s->trace_at_s[g] * NS);
+    if (sc->next >= w->start) sc->counted++;
+}
+
+/* The body a trace names for the schedule's next request, or -1. */
+static int trace_body(const worker *w, const schedule *sc)
+{
+    if (w->s->arrival != STT_ARRIVAL_TRACE || !w->s->trace_body) return -1;
+    return w->s->trace_body[trace_index(w, sc->k)];
+}
+
 /* Moves an open-loop schedule to its next request. */
 static void schedule_advance(worker *w, schedule *sc)
 {
     sc->k++;
+    if (w->s->arrival == STT_ARRIVAL_TRACE) {
+        trace_schedule(w, sc);
+        return;
+    }
     if (w->s->arrival == STT_ARRIVAL_POISSON) {
         sc->next += (int64_t)(gsl_ran_exponential(w->rng, 1.0 / w->rate) * NS);
     } else {
@@ -360,6 +434,10 @@ static void schedule_init(worker *w, schedule *sc)
     sc->k = 0;
     sc->finished = 0;
     sc->counted = 0;
+    if (w->s->arrival == STT_ARRIVAL_TRACE) {
+        trace_schedule(w, sc);
+        return;
+    }
     if (w->s->arrival == STT_ARRIVAL_POISSON)
         sc->next = w->t0 + (int64_t)(gsl_ran_exponential(w->rng, 1.0 / w->rate) * NS);
     else
@@ -383,7 +461,7 @@ static int closed_issue(worker *w, int64_t now)
 {
     int counted = now >= w->start;
     if (counted) w->counted_issued++;
-    return issue(w, now, counted);
+    return issue(w, now, counted, -1);
 }
 
 /* Seconds a closed-loop slot should wait after this answer: the server's
@@ -474,10 +552,17 @@ static int run_loop(worker *w)
             while (!sc.finished && sc.next <= now) {
                 if (now - sc.next > timeout_ns) {
                     /* Held back by the in-flight cap for longer than a request may
-                     * take: it could not be sent in time at all. */
-                    if (sc.next >= w->start) w->dropped++;
+                     * take: it could not be sent in time at all, and failed then. */
+                    if (sc.next >= w->start) {
+                        w->dropped++;
+                        double lat = (double)(now - sc.next) / NS;
+                        stt_histogram_record(w->lat, (uint64_t)(lat * 1e6));
+                        int b = trace_body(w, &sc);
+                        add_sample(w, lat, now, STT_LOAD_DROPPED, b >= 0 ? (size_t)b : 0);
+                    }
                 } else if (w->nfree > 0) {
-                    if ((rc = issue(w, sc.next, sc.next >= w->start))) return rc;
+                    if ((rc = issue(w, sc.next, sc.next >= w->start, trace_body(w, &sc))))
+                        return rc;
                 } else {
                     break;
                 }
@@ -537,7 +622,9 @@ static void worker_free(worker *w)
     free(w->free_slots);
     free(w->parked);
     free(w->bins);
+    free(w->samples);
     stt_histogram_free(w->lat);
+    stt_histogram_free(w->lat_ok);
     stt_histogram_free(w->unc);
     stt_histogram_free(w->queue);
     stt_histogram_free(w->proc);
@@ -550,13 +637,14 @@ static int worker_setup(worker *w)
     w->free_slots = calloc((size_t)w->nslots, sizeof *w->free_slots);
     w->parked = calloc((size_t)w->nslots, sizeof *w->parked);
     w->lat = stt_histogram_create();
+    w->lat_ok = stt_histogram_create();
     w->unc = stt_histogram_create();
     w->queue = stt_histogram_create();
     w->proc = stt_histogram_create();
     w->rng = gsl_rng_alloc(gsl_rng_mt19937);
     w->multi = curl_multi_init();
-    if (!w->slots || !w->free_slots || !w->parked || !w->lat || !w->unc || !w->queue || !w->proc ||
-        !w->rng || !w->multi)
+    if (!w->slots || !w->free_slots || !w->parked || !w->lat || !w->lat_ok || !w->unc ||
+        !w->queue || !w->proc || !w->rng || !w->multi)
         return STT_ENOMEM;
     /* Each thread draws its own Poisson stream: their superposition is again a
      * Poisson process at the full rate, and the result depends only on the seed. */
@@ -584,35 +672,74 @@ static int check_args(const stt_load_params *p, const stt_load_step *s, char *er
     if (!(p->timeout_s > 0)) return stt_seterr(err, errlen, STT_EINVAL, "timeout must be > 0");
     if (s->mode == STT_LOAD_CLOSED && s->concurrency < 1)
         return stt_seterr(err, errlen, STT_EINVAL, "concurrency must be >= 1");
-    if (s->mode == STT_LOAD_OPEN && !(s->rate > 0))
+    if (s->mode == STT_LOAD_OPEN && s->arrival != STT_ARRIVAL_TRACE && !(s->rate > 0))
         return stt_seterr(err, errlen, STT_EINVAL, "rate must be > 0");
     if (s->mode == STT_LOAD_OPEN && p->max_inflight < 1)
         return stt_seterr(err, errlen, STT_EINVAL, "max in-flight must be >= 1");
-    if (s->requests <= 0 && !(s->duration_s > 0))
+    int trace = s->mode == STT_LOAD_OPEN && s->arrival == STT_ARRIVAL_TRACE;
+    if (trace) {
+        if (!s->trace_at_s || s->ntrace == 0)
+            return stt_seterr(err, errlen, STT_EINVAL, "a trace step needs arrivals");
+        for (size_t i = 0; i < s->ntrace; i++)
+            if (!(s->trace_at_s[i] >= 0) || (i && s->trace_at_s[i] < s->trace_at_s[i - 1]))
+                return stt_seterr(err, errlen, STT_EINVAL,
+                                  "trace arrival %zu is negative or earlier than the one before",
+                                  i + 1);
+    } else if (s->requests <= 0 && !(s->duration_s > 0)) {
         return stt_seterr(err, errlen, STT_EINVAL, "need a duration or a request count");
+    }
+    if (p->weights) {
+        double sum = 0;
+        for (size_t i = 0; i < p->nbodies; i++) {
+            if (!(p->weights[i] >= 0) || !isfinite(p->weights[i]))
+                return stt_seterr(err, errlen, STT_EINVAL, "weights must be finite and >= 0");
+            sum += p->weights[i];
+        }
+        if (!(sum > 0)) return stt_seterr(err, errlen, STT_EINVAL, "every weight is 0");
+    }
     if (s->warmup_s < 0) return stt_seterr(err, errlen, STT_EINVAL, "warm-up must be >= 0");
     return 0;
 }
 
-/* Body indices repeated by weight, so request k uses order[k % n]. */
+/* The request order of the bodies: order[k % n] is request k's body. Each
+ * body's share of any stretch of the order follows its weight to within one
+ * turn: smooth weighted round-robin (as nginx balances upstreams), which also
+ * interleaves a heavy body with the others instead of sending its copies back
+ * to back. Whole weights summing to at most 65536 repeat exactly with period
+ * their sum; real weights get a period of 4096 turns per body (at most 65536). */
 static size_t *weighted_order(const stt_load_params *p, size_t *n)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < p->nbodies; i++)
-        total += p->bodies[i].weight ? p->bodies[i].weight : 1;
-    size_t *o = malloc((total ? total : 1) * sizeof *o), k = 0;
-    if (!o) return NULL;
-    /* Interleave rather than run each body's copies back to back. */
-    size_t maxw = 0;
-    for (size_t i = 0; i < p->nbodies; i++) {
-        size_t wgt = p->bodies[i].weight ? p->bodies[i].weight : 1;
-        if (wgt > maxw) maxw = wgt;
+    size_t nb = p->nbodies;
+    double *w = malloc(nb * sizeof *w), *cur = calloc(nb, sizeof *cur), total = 0;
+    int whole = 1;
+    for (size_t i = 0; w && i < nb; i++) {
+        w[i] = p->weights ? p->weights[i] : (p->bodies[i].weight ? p->bodies[i].weight : 1);
+        total += w[i];
+        if (w[i] != floor(w[i])) whole = 0;
     }
-    for (size_t r = 0; r < maxw; r++)
-        for (size_t i = 0; i < p->nbodies; i++)
-            if (r < (p->bodies[i].weight ? p->bodies[i].weight : 1)) o[k++] = i;
-    *n = k;
+    size_t len = whole && total <= 65536 ? (size_t)total : 4096 * nb;
+    if (len > 65536) len = 65536;
+    if (len < 1) len = 1;
+    size_t *o = w && cur ? malloc(len * sizeof *o) : NULL;
+    for (size_t k = 0; o && k < len; k++) {
+        size_t best = 0;
+        for (size_t i = 0; i < nb; i++) {
+            cur[i] += w[i];
+            if (cur[i] > cur[best]) best = i;
+        }
+        cur[best] -= total;
+        o[k] = best;
+    }
+    free(w);
+    free(cur);
+    *n = o ? len : 0;
     return o;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
 }
 
 static double ru_seconds(struct timeval tv)
@@ -635,9 +762,18 @@ static void summarise(const stt_load_params *p, const stt_load_step *s, worker *
         for (int c = 0; c < STT_LOAD_ERR_N; c++)
             out->errors[c] += w->errors[c];
         stt_histogram_merge(out->latency, w->lat);
+        stt_histogram_merge(out->latency_ok, w->lat_ok);
         stt_histogram_merge(out->latency_uncorrected, w->unc);
         stt_histogram_merge(out->queue, w->queue);
         stt_histogram_merge(out->process, w->proc);
+    }
+    size_t ns = 0;
+    for (int i = 0; i < n; i++)
+        ns += ws[i].nsamples;
+    out->samples = malloc((ns ? ns : 1) * sizeof *out->samples);
+    for (int i = 0; out->samples && i < n; i++) {
+        memcpy(out->samples + out->nsamples, ws[i].samples, ws[i].nsamples * sizeof *ws[i].samples);
+        out->nsamples += ws[i].nsamples;
     }
     double len = (double)(end - start) / NS;
     if (len <= 0) len = 1e-9;
@@ -669,17 +805,34 @@ static void summarise(const stt_load_params *p, const stt_load_step *s, worker *
     out->rps = done / len;
     out->ok_rps = ok / len;
     out->audio_s_per_s = audio / len;
-    double lo = INFINITY, hi = 0;
     for (int i = 0; i < nw; i++) {
         out->window_rps[i] = wdone[i] / (len / nw);
+        out->window_ok_rps[i] = wok[i] / (len / nw);
         out->window_latency_s[i] = wok[i] ? wlat[i] / wok[i] : 0;
         out->window_latency_uncorrected_s[i] = wok[i] ? wunc[i] / wok[i] : 0;
-        if (i >= nw - 3) {
-            if (out->window_rps[i] < lo) lo = out->window_rps[i];
-            if (out->window_rps[i] > hi) hi = out->window_rps[i];
+    }
+    /* Each window's p95 over the counted requests that finished in it
+     * (nearest rank, failures included). */
+    float *lat = out->samples ? malloc((out->nsamples ? out->nsamples : 1) * sizeof *lat) : NULL;
+    for (int wi = 0; wi < nw; wi++) {
+        size_t k = 0;
+        double a = wi * len / nw, b = (wi + 1) * len / nw;
+        for (size_t i = 0; lat && i < out->nsamples; i++)
+            if (out->samples[i].done_s >= a && out->samples[i].done_s < b)
+                lat[k++] = out->samples[i].latency_s;
+        out->window_n[wi] = k;
+        out->window_p95_s[wi] = NAN;
+        if (k) {
+            qsort(lat, k, sizeof *lat, cmp_float);
+            size_t r = (size_t)ceil(0.95 * (double)k);
+            out->window_p95_s[wi] = lat[(r ? r : 1) - 1];
         }
     }
-    out->stable = hi > 0 && (hi - lo) <= 0.10 * hi;
+    free(lat);
+    out->stable = stt_stats_stable(out->window_ok_rps, (size_t)nw, STT_LOAD_STABLE_WINDOWS,
+                                   STT_LOAD_STABLE_TOL) &&
+                  stt_stats_stable(out->window_p95_s, (size_t)nw, STT_LOAD_STABLE_WINDOWS,
+                                   STT_LOAD_STABLE_TOL);
 }
 
 int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load_result *out,
@@ -694,6 +847,7 @@ int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load
     if (open && n > p->max_inflight) n = p->max_inflight;
 
     out->latency = stt_histogram_create();
+    out->latency_ok = stt_histogram_create();
     out->latency_uncorrected = stt_histogram_create();
     out->queue = stt_histogram_create();
     out->process = stt_histogram_create();
@@ -701,8 +855,8 @@ int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load
     size_t norder = 0;
     size_t *order = p->post ? weighted_order(p, &norder) : NULL;
     pthread_t *tids = calloc((size_t)n, sizeof *tids);
-    if (!out->latency || !out->latency_uncorrected || !out->queue || !out->process || !ws ||
-        !tids || (p->post && !order)) {
+    if (!out->latency || !out->latency_ok || !out->latency_uncorrected || !out->queue ||
+        !out->process || !ws || !tids || (p->post && !order)) {
         rc = stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
         goto fail;
     }
@@ -714,7 +868,9 @@ int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load
     /* All threads start together a little later, once their handles exist. */
     int64_t t0 = now_ns() + 50000000LL;
     int64_t start = t0 + (int64_t)(s->warmup_s * NS);
-    int64_t end = s->requests > 0 ? INT64_MAX : start + (int64_t)(s->duration_s * NS);
+    int trace = open && s->arrival == STT_ARRIVAL_TRACE;
+    /* A request count or a trace ends with its last answer. */
+    int64_t end = s->requests > 0 || trace ? INT64_MAX : start + (int64_t)(s->duration_s * NS);
     long prefix = 0;
     for (int i = 0; i < n; i++) {
         worker *w = &ws[i];
@@ -732,7 +888,7 @@ int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load
         if (open) {
             w->nslots = p->max_inflight / n + (i < p->max_inflight % n);
             w->rate = s->rate / n;
-            w->quota = s->requests > 0 ? s->requests / n + (i < s->requests % n) : -1;
+            w->quota = s->requests > 0 && !trace ? s->requests / n + (i < s->requests % n) : -1;
         } else {
             w->nslots = s->concurrency / n + (i < s->concurrency % n);
             /* Requests in proportion to slots, summing exactly to the total. */
@@ -806,15 +962,12 @@ void stt_load_result_free(stt_load_result *r)
 {
     if (!r) return;
     stt_histogram_free(r->latency);
+    stt_histogram_free(r->latency_ok);
     stt_histogram_free(r->latency_uncorrected);
     stt_histogram_free(r->queue);
     stt_histogram_free(r->process);
-    r->latency = r->latency_uncorrected = r->queue = r->process = NULL;
-}
-
-int stt_load_find_knee(const double *throughput, const double *p95, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i++)
-        if (throughput[i + 1] < throughput[i] * 1.05 && p95[i + 1] > p95[i]) return (int)i;
-    return -1;
+    free(r->samples);
+    r->latency = r->latency_ok = r->latency_uncorrected = r->queue = r->process = NULL;
+    r->samples = NULL;
+    r->nsamples = 0;
 }

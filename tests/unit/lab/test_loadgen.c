@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "loadgen.h"
+#include "stats.h"
 #include "testlib.h"
 
 static pthread_mutex_t slow_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -161,7 +163,11 @@ static void test_closed_exact_count(void)
     CHECK(errors_total(&r) == 0);
     CHECK(r.dropped == 0);
     CHECK(stt_histogram_count(r.latency) == 100);
+    CHECK(stt_histogram_count(r.latency_ok) == 100);
     CHECK(stt_histogram_count(r.latency_uncorrected) == 100);
+    CHECK(r.nsamples == 100);
+    for (size_t i = 0; i < r.nsamples; i++)
+        CHECK(r.samples[i].outcome == STT_LOAD_OK && r.samples[i].latency_s > 0);
     /* Closed loop: corrected from when the request was issued, uncorrected from
      * its first byte on the wire, which is never earlier. */
     CHECK(stt_histogram_min(r.latency) >= stt_histogram_min(r.latency_uncorrected));
@@ -191,11 +197,24 @@ static void test_closed_duration_warmup(void)
     CHECK(r.elapsed_s > 0.49 && r.elapsed_s < 0.51);
     CHECK(r.rps > 20);
     CHECK(r.nwindows == 5);
+    /* Each window's requests and p95; the verdict is the perf_analyzer rule on
+     * 2xx throughput and p95 of the last three. */
+    uint64_t in_windows = 0;
+    for (int i = 0; i < r.nwindows; i++) {
+        in_windows += r.window_n[i];
+        CHECK(r.window_n[i] > 0 && r.window_p95_s[i] > 0);
+        CHECK(r.window_ok_rps[i] <= r.window_rps[i] + 1e-9);
+    }
+    CHECK(in_windows <= r.nsamples && in_windows + 4 >= r.nsamples);
+    CHECK(r.stable == (stt_stats_stable(r.window_ok_rps, 5, 3, 0.10) &&
+                       stt_stats_stable(r.window_p95_s, 5, 3, 0.10)));
     CHECK(r.cpu_user_s + r.cpu_sys_s > 0);
     CHECK(r.peak_rss_kb > 0);
     stt_load_result_free(&r);
 }
 
+/* Failed requests are latencies too, timed to the failure; the 2xx
+ * histogram holds none of them. */
 static void run_errors(const char *path, double timeout, int c, long n, int cls)
 {
     stt_load_params p = get_params(path);
@@ -211,7 +230,14 @@ static void run_errors(const char *path, double timeout, int c, long n, int cls)
     CHECK(r.completed == (uint64_t)n);
     CHECK(r.errors[cls] == (uint64_t)n);
     CHECK(r.ok == 0);
-    CHECK(stt_histogram_count(r.latency) == 0);
+    CHECK(stt_histogram_count(r.latency) == (uint64_t)n);
+    CHECK(stt_histogram_count(r.latency_ok) == 0);
+    CHECK(stt_load_failures(&r) == (uint64_t)n);
+    CHECK(r.nsamples == (size_t)n);
+    for (size_t i = 0; i < r.nsamples; i++)
+        CHECK(r.samples[i].outcome == cls);
+    /* a timeout fails no sooner than the timeout */
+    if (cls == STT_LOAD_ERR_TIMEOUT) CHECK(stt_histogram_min(r.latency) >= timeout * 0.95e6);
     stt_load_result_free(&r);
 }
 
@@ -301,6 +327,8 @@ static void test_open_loop_coordinated_omission(void)
     CHECK(r.window_latency_s[r.nwindows - 1] > r.window_latency_s[0] + 0.5);
     for (int i = 1; i < r.nwindows; i++)
         CHECK(r.window_latency_s[i] > r.window_latency_s[i - 1]);
+    /* A queue that grows through the step is not a steady state. */
+    CHECK(!r.stable);
     stt_load_result_free(&r);
 }
 
@@ -343,6 +371,17 @@ static void test_open_loop_drops_when_capped(void)
     CHECK(r.sent + r.dropped == 20);
     CHECK(r.dropped > 0);
     CHECK(r.errors[STT_LOAD_ERR_TIMEOUT] == r.sent);
+    /* Dropped requests failed too: each is a sample, timed to when it was given up. */
+    CHECK(stt_histogram_count(r.latency) == 20);
+    CHECK(r.nsamples == 20);
+    size_t dropped = 0;
+    for (size_t i = 0; i < r.nsamples; i++)
+        if (r.samples[i].outcome == STT_LOAD_DROPPED) {
+            dropped++;
+            CHECK(r.samples[i].latency_s >= 0.2);
+        }
+    CHECK(dropped == r.dropped);
+    CHECK(stt_load_failures(&r) == 20);
     stt_load_result_free(&r);
 }
 
@@ -387,14 +426,85 @@ static void test_bad_args(void)
     CHECK(stt_load_run_step(&p, &s, &r, err, sizeof err) < 0);
 }
 
-static void test_knee(void)
+static stt_load_params post_params(stt_upload *bodies, size_t n)
 {
-    double tput[] = {10, 19, 30, 31, 31.5};
-    double p95[] = {1, 1.1, 1.3, 2.5, 5};
-    CHECK(stt_load_find_knee(tput, p95, 5) == 2);
-    double linear[] = {10, 20, 30, 40};
-    CHECK(stt_load_find_knee(linear, p95, 4) == -1);
-    CHECK(stt_load_find_knee(tput, p95, 1) == -1);
+    static unsigned char audio[2000];
+    for (size_t i = 0; i < n; i++)
+        bodies[i] = (stt_upload){i ? "b.wav" : "a.wav", "audio/wav", audio, sizeof audio, 1.0, 1};
+    stt_load_params p = get_params("/v1/audio/transcriptions");
+    p.post = 1;
+    p.bodies = bodies;
+    p.nbodies = n;
+    return p;
+}
+
+static size_t body_count(const stt_load_result *r, int body)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->nsamples; i++)
+        k += r->samples[i].body == body;
+    return k;
+}
+
+/* Real weights set each body's share of the requests, within one turn. */
+static void test_real_weights(void)
+{
+    stt_upload bodies[2];
+    stt_load_params p = post_params(bodies, 2);
+    double w[2] = {0.5, 1.5};
+    p.weights = w;
+    stt_load_step s = closed_step(2, 40);
+    stt_load_result r;
+    char err[256];
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    CHECK(r.ok == 40 && r.nsamples == 40);
+    size_t a = body_count(&r, 0), b = body_count(&r, 1);
+    CHECK(a + b == 40);
+    CHECK(a >= 9 && a <= 11);
+    stt_load_result_free(&r);
+    double bad[2] = {0, 0};
+    p.weights = bad;
+    CHECK(stt_load_run_step(&p, &s, &r, err, sizeof err) == STT_EINVAL);
+}
+
+/* A trace is replayed as recorded: each request at its offset with its
+ * body; arrivals inside the warm-up are sent but not counted. */
+static void test_trace_replay(void)
+{
+    stt_upload bodies[2];
+    stt_load_params p = post_params(bodies, 2);
+    double at[] = {0, 0.05, 0.2, 0.3, 0.45, 0.6};
+    int body[] = {0, 0, 1, 1, -1, 1};
+    stt_load_step s = {0};
+    s.mode = STT_LOAD_OPEN;
+    s.arrival = STT_ARRIVAL_TRACE;
+    s.trace_at_s = at;
+    s.trace_body = body;
+    s.ntrace = 6;
+    s.warmup_s = 0.1;
+    stt_load_result r;
+    char err[256];
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    CHECK(r.warmup_sent == 2);
+    CHECK(r.sent == 4 && r.ok == 4);
+    CHECK(body_count(&r, 1) >= 3); /* the three named, and the one in mix order may be either */
+    /* the schedule, not the speed of the server, sets the length */
+    CHECK(r.elapsed_s > 0.45 && r.elapsed_s < 1.5);
+    CHECK(r.late == 0 || r.late <= 1);
+    stt_load_result_free(&r);
+    /* two threads share one trace */
+    p.threads = 2;
+    s.warmup_s = 0;
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    CHECK(r.sent == 6 && r.ok == 6);
+    stt_load_result_free(&r);
+    double back[] = {0, 0.2, 0.1};
+    s.trace_at_s = back;
+    s.ntrace = 3;
+    s.trace_body = NULL;
+    CHECK(stt_load_run_step(&p, &s, &r, err, sizeof err) == STT_EINVAL);
+    CHECK(strstr(err, "trace") != NULL);
+    CHECK_STR_EQ(stt_load_arrival_name(STT_ARRIVAL_TRACE), "trace");
 }
 
 static int serve(const char *port)
@@ -430,7 +540,8 @@ int main(int argc, char **argv)
     TEST_RUN(test_open_loop_drops_when_capped);
     TEST_RUN(test_closed_retry_after);
     TEST_RUN(test_bad_args);
-    TEST_RUN(test_knee);
+    TEST_RUN(test_real_weights);
+    TEST_RUN(test_trace_replay);
     atomic_store(&stopping, 1);
     MHD_stop_daemon(daemon_);
     curl_global_cleanup();
