@@ -13,6 +13,8 @@ static const struct {
     {"audio", bench_audio_main, "time, memory and accuracy against audio length"},
     {"load", bench_load_main, "concurrency and rate sweeps, latency under load"},
     {"cpu", bench_cpu_main, "cores x threads grid, scaling-law fits"},
+    {"compare", bench_compare_main, "regression verdict between two results files or folders"},
+    {"cost", bench_cost_main, "instructions, heap, wall time, WER of sttd builds (valgrind)"},
     {"report", bench_report_main, "performance report and scaling strategy"},
     {"service", bench_service_main, "sttd against the raw engine: overhead, memory, threads"},
     {"plan", bench_plan_main, "pods of which shape for a given traffic (queueing model)"},

@@ -1,6 +1,6 @@
 /* sttbench: the subcommands of the laboratory program. Each lives in
- * src/sttbench_<name>.c and defines bench_<name>_main(); argv[0] is the
- * subcommand's name. Returns the process exit status (0 ok, 1 failure, 2 usage). */
+ * src/bench_<name>.c (src/sttbench_<name>.c until thinned) and defines bench_<name>_main(); argv[0]
+ * is the subcommand's name. Returns the process exit status (0 ok, 1 failure, 2 usage). */
 #ifndef STT_STTBENCH_H
 #define STT_STTBENCH_H
 
@@ -14,5 +14,7 @@ int bench_service_main(int argc, char **argv);
 int bench_plan_main(int argc, char **argv);
 int bench_replicas_main(int argc, char **argv);
 int bench_shapes_main(int argc, char **argv);
+int bench_compare_main(int argc, char **argv);
+int bench_cost_main(int argc, char **argv);
 
 #endif

@@ -3,16 +3,20 @@
  * plans.
  *
  * Inputs, found at any depth under each results directory (one machine per
- * directory): test_results.json, audio.json, load.json, cpu.json, service.json
- * (schemas in docs/TESTING.md, AUDIO_BENCH.md, LOAD.md, CPU.md, SERVICE_BENCH.md).
+ * directory): test_results.json, audio.json, load.json, cpu.json, service.json,
+ * replicas.json, cost.json, regression.json and regression history.jsonl
+ * (schemas in docs/TESTING.md, AUDIO_BENCH.md, LOAD.md, CPU.md, SERVICE_BENCH.md,
+ * REPLICAS.md, REGRESSION.md).
  * Any of them may be missing; the outputs then say so instead of guessing.
  *
- * Every measured number written is followed by its source as
- * "(FILE: JSON.PATH)", e.g. "4.2 s (load.json: steps[3].latency_s.p95)", where
- * FILE is the file's path relative to its results directory (prefixed with the
- * directory itself when there are several) and the value printed is the JSON
- * value in the JSON's own unit, or in MiB/GiB for bytes. Computed figures carry
- * "(derived: ...)" and projections "(projection: ...)".
+ * Every measured number written is followed by a reference number, e.g.
+ * "4.2 s [17]", pointing to a row of the document's sources table: the file
+ * (its path relative to its results directory, prefixed with the directory
+ * itself when there are several) and the JSON field, or the comparable
+ * figure of its "metrics" block; in HTML the reference links to that row and
+ * shows it as a tooltip. The value printed is the JSON value in the JSON's
+ * own unit, or in MiB/GiB for bytes. Computed figures point to a row saying
+ * how they were computed.
  *
  * Writers print only into the FILE given; nothing here prints elsewhere.
  * A stt_report is immutable after loading and may be read from several threads.
@@ -88,10 +92,27 @@ typedef struct stt_report_decision {
 
 void stt_report_decide(const stt_report *r, const stt_report_params *p, stt_report_decision *d);
 
+/* Draws the report's own charts into dir with gnuplot (chart.h): the trend of
+ * every figure over the regression history (regression_trend.{dat,gp,png}),
+ * which the documents then show; call it before the writers, with
+ * p->asset_dir = dir. Returns 0, also when there is nothing to draw or
+ * gnuplot is missing (the documents then show tables only), or STT_EIO. */
+int stt_report_draw_charts(const stt_report *r, const stt_report_params *p, const char *dir,
+                           char *err, size_t errlen);
+
 /* PERFORMANCE_REPORT.md, PERFORMANCE_REPORT.html, SCALING_STRATEGY.md. */
 int stt_report_write_md(const stt_report *r, const stt_report_params *p, FILE *f);
 int stt_report_write_html(const stt_report *r, const stt_report_params *p, FILE *f);
 int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, FILE *f);
+
+/* Everything `sttbench report` writes: the charts, then PERFORMANCE_REPORT.md,
+ * PERFORMANCE_REPORT.html and SCALING_STRATEGY.md into out_dir, and the
+ * manifests into k8s_dir (NULL: deploy/k8s beside out_dir's parent, so that
+ * docs/ gives ./deploy/k8s), creating the folders. p->asset_dir is taken to
+ * be out_dir. The paths written are appended to `written`, one per line.
+ * Returns 0, or STT_EIO with err. */
+int stt_report_write_all(const stt_report *r, const stt_report_params *p, const char *out_dir,
+                         const char *k8s_dir, char *written, size_t wlen, char *err, size_t errlen);
 
 /* deploy/k8s deployment.yaml, service.yaml, hpa.yaml. */
 int stt_report_write_k8s(const stt_report *r, const stt_report_params *p, FILE *deployment,

@@ -25,6 +25,7 @@ static const struct {
     [STT_RESULTS_TESTS] = {"tests", "test_results.json"},
     [STT_RESULTS_REGRESSION] = {"regression", "regression.json"},
     [STT_RESULTS_SHAPES] = {"shapes", "shapes.json"},
+    [STT_RESULTS_COST] = {"cost", "cost.json"},
 };
 
 const char *stt_results_kind_name(stt_results_kind k)

@@ -36,8 +36,9 @@ typedef enum {
     STT_RESULTS_SERVICE,    /* service/service.json */
     STT_RESULTS_REPLICAS,   /* replicas/replicas.json */
     STT_RESULTS_TESTS,      /* tests/test_results.json */
-    STT_RESULTS_REGRESSION, /* regression/regression.json */
+    STT_RESULTS_REGRESSION, /* regression/regression.json (sttbench compare) */
     STT_RESULTS_SHAPES,     /* shapes/shapes.json */
+    STT_RESULTS_COST,       /* cost/cost.json (sttbench cost) */
     STT_RESULTS_N
 } stt_results_kind;
 

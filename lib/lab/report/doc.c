@@ -1,15 +1,26 @@
-/* report/doc: cited figures and markdown/HTML blocks for the report's writers. */
+/* report/doc: cited figures, the sources table they point to, and markdown/HTML
+ * blocks for the report's writers. */
 #include "internal.h"
 
 #include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "html.h"
 
-/* ---- text: one writer, markdown or HTML ---- */
+/* ---- cited figures ---- */
+
+/* A reference travels in text as REF_OPEN ID REF_CLOSE (ID: the source's
+ * index + 1) until a block writer prints it. It is numbered then, in the
+ * order the reader meets it (the order of a printf's arguments is not the
+ * order of its text), as " [N]" in markdown and a link in HTML. */
+#define REF_OPEN '\x01'
+#define REF_CLOSE '\x02'
 
 static void fmt_num(char *b, size_t n, double v)
 {
@@ -21,7 +32,44 @@ static void fmt_num(char *b, size_t n, double v)
         snprintf(b, n, "%.4g", v);
 }
 
-/* "VALUE UNIT (FILE: PATH)"; unit "MiB"/"GiB" scales bytes. Missing -> "not measured". */
+/* The reference number of (s, type, field), registered on first use; 0 when
+ * the table is full (the figure is then printed without one). */
+static int source_ref(doc *d, const src *s, int type, const char *field, int present)
+{
+    for (int i = 0; i < d->nsources; i++) {
+        rpt_source *e = &d->sources[i];
+        if (e->s == s && e->type == type && !strncmp(e->field, field, sizeof e->field - 1))
+            return i + 1;
+    }
+    if (d->nsources == RPT_MAX_SOURCES) return 0;
+    rpt_source *e = &d->sources[d->nsources++];
+    e->s = s;
+    e->type = type;
+    e->present = present;
+    snprintf(e->field, sizeof e->field, "%.319s", field);
+    return d->nsources;
+}
+
+/* "TEXT [N]" into the next ring slot. */
+static const char *with_ref(doc *d, const char *text, int ref)
+{
+    char *b = d->ring[d->next++ % 24];
+    if (!ref)
+        snprintf(b, 768, "%.700s", text);
+    else
+        snprintf(b, 768, "%.700s%c%d%c", text, REF_OPEN, ref, REF_CLOSE);
+    return b;
+}
+
+static void value_text(char *b, size_t n, double v, const char *unit)
+{
+    if (unit && !strcmp(unit, "MiB")) v /= 1048576.0;
+    if (unit && !strcmp(unit, "GiB")) v /= 1073741824.0;
+    char num[64];
+    fmt_num(num, sizeof num, v);
+    snprintf(b, n, "%s%s%s", num, unit && *unit ? " " : "", unit ? unit : "");
+}
+
 const char *rpt_cite(doc *d, const src *s, const char *unit, const char *fmt, ...)
 {
     char path[256];
@@ -29,29 +77,167 @@ const char *rpt_cite(doc *d, const src *s, const char *unit, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
-    char *b = d->ring[d->next++ % 24];
-    double v = s ? rpt_jnumv(rpt_jpath(s->j, path)) : NAN;
-    if (!isfinite(v)) {
-        snprintf(b, 768, "not measured (%.300s: %.200s)", s ? s->label : "missing file", path);
-        return b;
-    }
-    if (unit && !strcmp(unit, "MiB")) v /= 1048576.0;
-    if (unit && !strcmp(unit, "GiB")) v /= 1073741824.0;
-    char num[64];
-    fmt_num(num, sizeof num, v);
-    snprintf(b, 768, "%s%s%s (%.300s: %.200s)", num, unit && *unit ? " " : "", unit ? unit : "",
-             s->label, path);
-    return b;
+    if (!s) return with_ref(d, "not measured", 0);
+    double v = rpt_jnumv(rpt_jpath(s->j, path));
+    int ref = source_ref(d, s, RPT_SRC_FIELD, path, isfinite(v));
+    if (!isfinite(v)) return with_ref(d, "not measured", ref);
+    char text[128];
+    value_text(text, sizeof text, v, unit);
+    return with_ref(d, text, ref);
 }
 
-/* A computed figure: "VALUE UNIT (derived: HOW)". */
 const char *rpt_derived(doc *d, double v, const char *unit, const char *how)
 {
-    char *b = d->ring[d->next++ % 24];
-    char num[64];
-    fmt_num(num, sizeof num, v);
-    snprintf(b, 768, "%s%s%s (derived: %s)", num, unit && *unit ? " " : "", unit ? unit : "", how);
-    return b;
+    char text[128];
+    value_text(text, sizeof text, v, unit);
+    return with_ref(d, text, source_ref(d, NULL, RPT_SRC_DERIVED, how ? how : "", 1));
+}
+
+int rpt_metric_get(const src *s, const char *name, rpt_fig *out)
+{
+    memset(out, 0, sizeof *out);
+    out->median = out->lo = out->hi = out->coverage = NAN;
+    out->unit = "";
+    json_t *ms = s ? json_object_get(s->j, "metrics") : NULL;
+    for (size_t i = 0; name && i < json_array_size(ms); i++) {
+        json_t *m = json_array_get(ms, i);
+        const char *nm = json_string_value(json_object_get(m, "name"));
+        if (!nm || strcmp(nm, name)) continue;
+        json_t *ci = json_object_get(m, "ci");
+        out->found = 1;
+        out->n = (size_t)json_integer_value(json_object_get(m, "n"));
+        out->median = rpt_jnumv(json_object_get(m, "median"));
+        out->lo = rpt_jnumv(json_array_get(ci, 0));
+        out->hi = rpt_jnumv(json_array_get(ci, 1));
+        out->coverage = rpt_jnumv(json_object_get(m, "coverage"));
+        out->unit = json_string_value(json_object_get(m, "unit")) ?: "";
+        const char *better = json_string_value(json_object_get(m, "better"));
+        out->higher_is_better = better && !strcmp(better, "higher");
+        out->deterministic = json_is_true(json_object_get(m, "deterministic"));
+        break;
+    }
+    return out->found;
+}
+
+const char *rpt_metric(doc *d, const src *s, const char *fmt, ...)
+{
+    char name[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    if (!s) return with_ref(d, "not measured", 0);
+    rpt_fig f;
+    rpt_metric_get(s, name, &f);
+    int ref = source_ref(d, s, RPT_SRC_METRIC, name, f.found && isfinite(f.median));
+    if (!f.found || !isfinite(f.median)) return with_ref(d, "not measured", ref);
+    const char *unit = f.unit;
+    double scale = 1;
+    if (!strcmp(unit, "bytes") || !strcmp(unit, "B")) {
+        unit = "MiB";
+        scale = 1048576.0;
+    }
+    char med[64], lo[64], hi[64], text[320];
+    fmt_num(med, sizeof med, f.median / scale);
+    fmt_num(lo, sizeof lo, f.lo / scale);
+    fmt_num(hi, sizeof hi, f.hi / scale);
+    if (f.deterministic || f.n <= 1)
+        snprintf(text, sizeof text, "%s%s%s%s", med, *unit ? " " : "", unit,
+                 f.deterministic ? " (exact count)" : ", n=1");
+    else
+        snprintf(text, sizeof text, "%s%s%s [%s, %s], n=%zu%s", med, *unit ? " " : "", unit, lo, hi,
+                 f.n, "");
+    if (!f.deterministic && f.n > 1 && f.coverage < 0.945) {
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof text - l, " (%.0f%% interval)", 100 * f.coverage);
+    }
+    return with_ref(d, text, ref);
+}
+
+const char *rpt_verdict_figure(doc *d, const rpt_verdict *v)
+{
+    json_t *f = v && v->v ? json_object_get(v->v, "figure") : NULL;
+    if (!json_is_object(f)) return NULL;
+    const char *name = json_string_value(json_object_get(f, "name"));
+    const char *metric = json_string_value(json_object_get(f, "metric"));
+    char text[480], path[64];
+    if (metric) {
+        snprintf(text, sizeof text, "%.200s = %s", name ? name : metric,
+                 rpt_metric(d, v->s, "%s", metric));
+        return with_ref(d, text, 0); /* the metric carries its own reference */
+    }
+    double val = rpt_jnumv(json_object_get(f, "value"));
+    if (!isfinite(val)) return NULL;
+    json_t *ci = json_object_get(f, "ci");
+    double lo = rpt_jnumv(json_array_get(ci, 0)), hi = rpt_jnumv(json_array_get(ci, 1));
+    json_int_t n = json_integer_value(json_object_get(f, "n"));
+    const char *unit = json_string_value(json_object_get(f, "unit"));
+    char num[64], a[64], b[64];
+    value_text(num, sizeof num, val, unit);
+    fmt_num(a, sizeof a, lo);
+    fmt_num(b, sizeof b, hi);
+    int used = snprintf(text, sizeof text, "%s%s%s", name ? name : "", name ? " = " : "", num);
+    if (json_is_true(json_object_get(f, "deterministic")))
+        snprintf(text + used, sizeof text - (size_t)used, " (exact count)");
+    else if (isfinite(lo) && isfinite(hi))
+        used += snprintf(text + used, sizeof text - (size_t)used, " [%s, %s]", a, b);
+    else
+        used += snprintf(text + used, sizeof text - (size_t)used, " (no interval stated)");
+    if (n > 0 && !json_is_true(json_object_get(f, "deterministic")) && used < (int)sizeof text)
+        snprintf(text + used, sizeof text - (size_t)used, ", n=%lld", (long long)n);
+    snprintf(path, sizeof path, "%s.figure", v->path);
+    return with_ref(d, text, source_ref(d, v->s, RPT_SRC_FIELD, path, 1));
+}
+
+/* The tooltip of a reference: "FILE: FIELD". */
+static void ref_title(const rpt_source *e, char *b, size_t n)
+{
+    if (e->type == RPT_SRC_DERIVED)
+        snprintf(b, n, "computed by sttbench report: %s", e->field);
+    else
+        snprintf(b, n, "%.300s: %s%s%s", e->s->label, e->type == RPT_SRC_METRIC ? "metrics " : "",
+                 e->field, e->present ? "" : " (absent)");
+}
+
+/* The number the reader sees for source id, given on first printing. */
+static int shown_number(doc *d, int id)
+{
+    rpt_source *e = &d->sources[id - 1];
+    if (!e->shown) e->shown = ++d->nshown;
+    return e->shown;
+}
+
+/* Writes s (escaped for HTML), printing its references. */
+static void text_out(doc *d, const char *s)
+{
+    while (s && *s) {
+        const char *open = strchr(s, REF_OPEN);
+        size_t plain = open ? (size_t)(open - s) : strlen(s);
+        if (d->html) {
+            char *chunk = strndup(s, plain);
+            stt_html_escape(d->f, chunk);
+            free(chunk);
+        } else {
+            fwrite(s, 1, plain, d->f);
+        }
+        if (!open) return;
+        const char *close = strchr(open, REF_CLOSE);
+        int id = atoi(open + 1);
+        if (close && id >= 1 && id <= d->nsources) {
+            int n = shown_number(d, id);
+            if (d->html) {
+                char title[512];
+                ref_title(&d->sources[id - 1], title, sizeof title);
+                fprintf(d->f, "<sup class=\"ref\"><a href=\"#src-%d\" title=\"", n);
+                stt_html_escape(d->f, title);
+                fprintf(d->f, "\">[%d]</a></sup>", n);
+            } else {
+                fprintf(d->f, " [%d]", n);
+            }
+        }
+        /* a reference cut short by a caller's truncation is dropped */
+        s = close ? close + 1 : open + 1 + strspn(open + 1, "0123456789");
+    }
 }
 
 void rpt_close_blocks(doc *d)
@@ -70,10 +256,7 @@ static void vtext(doc *d, const char *fmt, va_list ap)
 {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0) return;
-    if (d->html)
-        stt_html_escape(d->f, s);
-    else
-        fputs(s, d->f);
+    text_out(d, s);
     free(s);
 }
 
@@ -117,6 +300,30 @@ void rpt_li(doc *d, const char *fmt, ...)
     va_end(ap);
 }
 
+void rpt_answer(doc *d, const char *question, const char *answer, const char *confidence,
+                const char *fmt, ...)
+{
+    rpt_close_blocks(d);
+    if (d->html) {
+        fputs("<p class=\"answer\"><strong>", d->f);
+        stt_html_escape(d->f, question);
+        fputs("</strong> ", d->f);
+        if (strcasecmp(answer, confidence)) stt_html_escape(d->f, answer);
+        fprintf(d->f, " <span class=\"conf %s\">", confidence);
+        stt_html_escape(d->f, confidence);
+        fputs("</span> ", d->f);
+    } else if (!strcasecmp(answer, confidence)) {
+        fprintf(d->f, "**%s** *%s*. ", question, confidence);
+    } else {
+        fprintf(d->f, "**%s** %s (*%s*). ", question, answer, confidence);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vtext(d, fmt, ap);
+    va_end(ap);
+    fputs(d->html ? "</p>\n" : "\n\n", d->f);
+}
+
 /* Table: header cells separated by '|'; then rows the same way. Cells are text. */
 void rpt_trow(doc *d, int header, const char *fmt, ...)
 {
@@ -127,7 +334,8 @@ void rpt_trow(doc *d, int header, const char *fmt, ...)
     int rc = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (rc < 0) return;
-    if (header && !d->in_table) {
+    if (header) {
+        rpt_close_blocks(d); /* a header row starts a table of its own */
         if (d->html) fputs("<table>\n", d->f);
         d->in_table = 1;
     }
@@ -139,12 +347,14 @@ void rpt_trow(doc *d, int header, const char *fmt, ...)
         char *save = NULL;
         for (char *c = strtok_r(s, "|", &save); c; c = strtok_r(NULL, "|", &save)) {
             fputs(header ? "<th>" : "<td>", d->f);
-            stt_html_escape(d->f, c);
+            text_out(d, c);
             fputs(header ? "</th>" : "</td>", d->f);
         }
         fputs("</tr>\n", d->f);
     } else {
-        fprintf(d->f, "| %s |\n", s);
+        fputs("| ", d->f);
+        text_out(d, s);
+        fputs(" |\n", d->f);
         if (header) {
             for (int i = 0; i < cols; i++)
                 fputs("|---", d->f);
@@ -197,7 +407,53 @@ static int relpath(char *out, size_t n, const char *from, const char *to)
     return 1;
 }
 
-/* Embeds (HTML) or links (markdown) every PNG beside a results file. */
+/* Marks path as shown; 0 when it already was. */
+static int first_showing(doc *d, const char *path)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the path */
+    for (const char *c = path; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    for (int i = 0; i < d->ncharts; i++)
+        if (d->charts[i] == h) return 0;
+    if (d->ncharts < RPT_MAX_CHARTS) d->charts[d->ncharts++] = h;
+    return 1;
+}
+
+static void show_chart(doc *d, const char *path, const char *name, const char *caption)
+{
+    rpt_close_blocks(d);
+    if (d->html) {
+        fputs("<figure><img alt=\"", d->f);
+        stt_html_escape(d->f, caption ? caption : name);
+        fputs("\" src=\"data:image/png;base64,", d->f);
+        base64_file(d->f, path);
+        fputs("\"><figcaption>", d->f);
+        stt_html_escape(d->f, caption ? caption : name);
+        fputs("</figcaption></figure>\n", d->f);
+    } else {
+        char rel[PATH_MAX * 2];
+        const char *link = relpath(rel, sizeof rel, d->p->asset_dir, path) ? rel : path;
+        fprintf(d->f, "![%s](%s)\n\n", caption ? caption : name, link);
+    }
+}
+
+void rpt_chart_path(doc *d, const char *path, const char *caption)
+{
+    if (!path || access(path, R_OK) || !first_showing(d, path)) return;
+    const char *name = strrchr(path, '/');
+    show_chart(d, path, name ? name + 1 : path, caption);
+}
+
+void rpt_chart(doc *d, const src *s, const char *name, const char *caption)
+{
+    if (!s || !name || strchr(name, '/')) return;
+    char path[PATH_MAX * 2];
+    snprintf(path, sizeof path, "%s/%s", s->dir, name);
+    if (access(path, R_OK) || !first_showing(d, path)) return;
+    show_chart(d, path, name, caption);
+}
+
+/* Embeds (HTML) or links (markdown) every PNG beside a results file not yet shown. */
 void rpt_charts(doc *d, const src *s)
 {
     if (!s) return;
@@ -212,26 +468,68 @@ void rpt_charts(doc *d, const src *s)
     }
     closedir(dir);
     qsort(names, (size_t)n, sizeof *names, cmpstr);
-    if (n) rpt_close_blocks(d);
     for (int i = 0; i < n; i++) {
         if (!names[i]) continue;
-        char path[PATH_MAX * 2];
-        snprintf(path, sizeof path, "%s/%s", s->dir, names[i]);
-        if (d->html) {
-            fputs("<figure><img alt=\"", d->f);
-            stt_html_escape(d->f, names[i]);
-            fputs("\" src=\"data:image/png;base64,", d->f);
-            base64_file(d->f, path);
-            fputs("\"><figcaption>", d->f);
-            stt_html_escape(d->f, names[i]);
-            fputs("</figcaption></figure>\n", d->f);
-        } else {
-            char rel[PATH_MAX * 2];
-            const char *link = relpath(rel, sizeof rel, d->p->asset_dir, path) ? rel : path;
-            fprintf(d->f, "![%s](%s)\n\n", names[i], link);
-        }
+        rpt_chart(d, s, names[i], NULL);
         free(names[i]);
     }
+}
+
+/* ---- the sources table ---- */
+
+static int cmp_src_ptr(const void *a, const void *b)
+{
+    const src *x = *(const src *const *)a, *y = *(const src *const *)b;
+    return strcmp(x->label, y->label);
+}
+
+void rpt_sources(doc *d)
+{
+    rpt_close_blocks(d);
+    if (!d->nshown) return;
+    rpt_h(d, 2, "Sources");
+    rpt_para(d, "Each [N] in the text is a reference to a row here: the results file and the JSON "
+                "field (or the comparable figure of its \"metrics\" block) that the number was "
+                "read from. \"computed\" rows are calculations of the report itself.");
+    if (d->html)
+        fputs("<table class=\"sources\">\n<tr><th>ref</th><th>file</th><th>field</th></tr>\n",
+              d->f);
+    else
+        fputs("| ref | file | field |\n|---|---|---|\n", d->f);
+    const rpt_source **order = calloc((size_t)d->nshown, sizeof *order);
+    if (!order) return;
+    for (int i = 0; i < d->nsources; i++)
+        if (d->sources[i].shown) order[d->sources[i].shown - 1] = &d->sources[i];
+    const src *files[RPT_MAX_SOURCES];
+    int nfiles = 0;
+    for (int i = 0; i < d->nshown; i++) {
+        const rpt_source *e = order[i];
+        char field[360];
+        const char *file = e->s ? e->s->label : "computed";
+        snprintf(field, sizeof field, "%s%s%s", e->type == RPT_SRC_METRIC ? "metrics: " : "",
+                 e->field, e->present ? "" : " (absent)");
+        if (d->html) {
+            fprintf(d->f, "<tr id=\"src-%d\"><td>%d</td><td>", i + 1, i + 1);
+            stt_html_escape(d->f, file);
+            fputs("</td><td>", d->f);
+            stt_html_escape(d->f, field);
+            fputs("</td></tr>\n", d->f);
+        } else {
+            fprintf(d->f, "| %d | %s | %s |\n", i + 1, file, field);
+        }
+        int seen = !e->s;
+        for (int k = 0; k < nfiles && !seen; k++)
+            seen = files[k] == e->s;
+        if (!seen) files[nfiles++] = e->s;
+    }
+    free(order);
+    fputs(d->html ? "</table>\n" : "\n", d->f);
+    if (!nfiles) return;
+    qsort(files, (size_t)nfiles, sizeof *files, cmp_src_ptr);
+    rpt_trow(d, 1, "file|made by");
+    for (int k = 0; k < nfiles; k++)
+        rpt_trow(d, 0, "%s|%s", files[k]->label, rpt_kind_cmd[files[k]->kind]);
+    rpt_close_blocks(d);
 }
 
 void rpt_missing(doc *d, int k)

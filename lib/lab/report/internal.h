@@ -1,26 +1,41 @@
 /* internal: what the report's files share; not part of the public API.
  *
  * report.c loads the results files and derives the decisions from them;
- * doc.c writes cited figures as markdown or HTML; document.c puts together
- * PERFORMANCE_REPORT from summary.c and one sec_<kind>.c per results kind;
- * strategy.c writes SCALING_STRATEGY; k8s.c and plan.c use the decisions and
- * the shapes. Everything here reads a loaded stt_report and never changes it.
+ * doc.c writes cited figures as markdown or HTML and the sources table they
+ * point to; document.c puts together PERFORMANCE_REPORT from summary.c, one
+ * sec_<kind>.c per results kind, sure.c ("How sure are we") and
+ * sec_regression.c; strategy.c writes SCALING_STRATEGY; k8s.c and plan.c use
+ * the decisions and the shapes. Everything here reads a loaded stt_report
+ * and never changes it.
  */
 #ifndef STT_REPORT_INTERNAL_H
 #define STT_REPORT_INTERNAL_H
 
 #include <jansson.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "report.h"
+#include "results.h"
 #include "shapes.h"
 #include "svctime.h"
 
 /* ---- results files (report.c) ---- */
 
-enum { K_TESTS, K_AUDIO, K_LOAD, K_CPU, K_SERVICE, K_REPLICAS, K_SHAPES, K_N };
+enum {
+    K_TESTS,
+    K_AUDIO,
+    K_LOAD,
+    K_CPU,
+    K_SERVICE,
+    K_REPLICAS,
+    K_SHAPES,
+    K_REGRESSION,
+    K_COST,
+    K_N
+};
 extern const char *const rpt_kind_file[K_N]; /* file name of each kind */
 extern const char *const rpt_kind_cmd[K_N];  /* command that produces it */
 
@@ -29,11 +44,17 @@ typedef struct src {
     char dir[PATH_MAX];   /* folder of the file: charts live beside it */
     json_t *j;
     time_t mtime;
+    int kind;             /* K_* */
+    stt_results_header h; /* read once at load (results.h): machine, commit, created */
 } src;
 
 typedef struct machine {
     char in[PATH_MAX];
     src k[K_N];
+    /* regression/history.jsonl: one JSON object per `sttbench compare
+     * --history` run, oldest first (NULL when there is none) */
+    json_t *history;
+    char history_label[PATH_MAX];
 } machine;
 
 struct stt_report {
@@ -135,8 +156,24 @@ void rpt_deploy_decide(const stt_report *r, const stt_report_params *p, rpt_depl
 
 /* ---- text: one writer, markdown or HTML (doc.c) ---- */
 
+/* What a reference number points to: a field of a results file, a metric of
+ * its "metrics" block, or a computation of the report itself. */
+enum { RPT_SRC_FIELD, RPT_SRC_METRIC, RPT_SRC_DERIVED };
+typedef struct rpt_source {
+    const src *s; /* NULL for a derived figure */
+    int type;
+    int present; /* the file holds the value */
+    int shown;   /* number the reader sees, given when first printed; 0 before */
+    char field[320];
+} rpt_source;
+
+#define RPT_MAX_SOURCES 2048
+#define RPT_MAX_CHARTS 128
+
 /* One output document. Owned by the writer that allocates it (zeroed, then f,
- * p and html set); a block writer opens and closes lists and tables itself. */
+ * p and html set); a block writer opens and closes lists and tables itself.
+ * Every cited figure gets a reference number into d->sources; rpt_sources()
+ * writes them as the document's last section. */
 typedef struct doc {
     FILE *f;
     int html;
@@ -144,15 +181,48 @@ typedef struct doc {
     char ring[24][768]; /* cited numbers live until 24 later ones */
     int next;
     int in_list, in_table;
+    rpt_source sources[RPT_MAX_SOURCES];
+    int nsources, nshown;
+    uint64_t charts[RPT_MAX_CHARTS]; /* hashes of the PNGs shown: each appears once */
+    int ncharts;
 } doc;
 
-/* "VALUE UNIT (FILE: PATH)" for the number at the formatted path in s; unit
- * "MiB"/"GiB" scales bytes; a missing file or value gives "not measured (...)".
- * The text lives in d's ring: valid until 24 later cite/derived calls. */
+/* Cited figures. Each returns "VALUE UNIT [N]" where N is the figure's
+ * reference number in the sources table (the same file and field always get
+ * the same number); in HTML, [N] becomes a link to that row with the file and
+ * field as its tooltip. The text lives in d's ring: valid until 24 later
+ * cite/derived/metric calls; it may be copied into larger text given to the
+ * block writers below, which turn the reference into markup.
+ *
+ * rpt_cite: the number at the printf-formatted JSON path in s; unit
+ * "MiB"/"GiB" scales bytes; a value s lacks gives "not measured [N]" and a
+ * missing file (s NULL) "not measured". */
 const char *rpt_cite(doc *d, const src *s, const char *unit, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* A computed figure: "VALUE UNIT (derived: HOW)"; lives like rpt_cite's text. */
+/* A computed figure: "VALUE UNIT [N]", the row saying how it was derived. */
 const char *rpt_derived(doc *d, double v, const char *unit, const char *how);
+/* A comparable figure of s's "metrics" block (results.h) by its name
+ * (printf-formatted): "MEDIAN UNIT [LO, HI], n=N [R]", with " (C% interval)"
+ * when the interval's coverage is under 95% (n too small to reach it); unit
+ * "bytes" is shown in MiB. "not measured [R]" when s has no such metric. */
+const char *rpt_metric(doc *d, const src *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A metric's summary as the file states it. */
+typedef struct rpt_fig {
+    int found;
+    size_t n;
+    double median, lo, hi, coverage;
+    const char *unit; /* borrowed from the file; "" when absent */
+    int higher_is_better;
+    int deterministic; /* an exact count (no sampling noise) */
+} rpt_fig;
+/* Reads metric `name` of s (NULL allowed) into *out; returns out->found. */
+int rpt_metric_get(const src *s, const char *name, rpt_fig *out);
+
+/* Writes the sources table: every reference number with its file and field,
+ * then each file with the command that produces it. Call once, last. */
+void rpt_sources(doc *d);
 
 /* Ends an open list or table. */
 void rpt_close_blocks(doc *d);
@@ -160,14 +230,62 @@ void rpt_close_blocks(doc *d);
 void rpt_h(doc *d, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void rpt_para(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rpt_li(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One answer of the executive summary: the question in bold, the short
+ * answer, the confidence word marked, then the printf-formatted text. */
+void rpt_answer(doc *d, const char *question, const char *answer, const char *confidence,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Table: header cells separated by '|'; then rows the same way. Cells are text. */
 void rpt_trow(doc *d, int header, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Embeds (HTML) or links (markdown) every PNG beside a results file (s may be NULL). */
+/* Embeds (HTML) or links (markdown) every PNG beside a results file not yet
+ * shown in d (s may be NULL). */
 void rpt_charts(doc *d, const src *s);
+/* The one PNG `name` beside s, with a caption (NULL: the name), where the
+ * claim it supports is made; nothing when it does not exist or was shown. */
+void rpt_chart(doc *d, const src *s, const char *name, const char *caption);
+/* A chart at an absolute or working-directory path (the report's own). */
+void rpt_chart_path(doc *d, const char *path, const char *caption);
 /* The paragraph for a results file of kind k that was not found. */
 void rpt_missing(doc *d, int k);
 /* "How to reproduce (FILE): COMMAND" for a results file of kind k. */
 void rpt_reproduce(doc *d, int k, const src *s);
+
+/* ---- verdicts the results files state (report.c) ----
+ *
+ * A results file states its answer to a question in a top-level "verdict"
+ * object, or several in a "verdicts" array, each
+ *   {"question": "tested" | "cpu" | "scale" | "regression",
+ *    "answer": "...", "confidence": "established" | "likely" | "undetermined",
+ *    "figure": {"metric": NAME} | {"name", "value", "ci": [lo, hi], "n", "unit"},
+ *    "settle": "what would settle it", "chart": "PNG beside the file"}.
+ * A "verdict" without a question answers its kind's question (cpu.json: cpu,
+ * regression.json: regression, test_results.json: tested). The report quotes
+ * verdicts; it never recomputes them. */
+typedef struct rpt_verdict {
+    const src *s;           /* the file stating it; NULL when none does */
+    const json_t *v;        /* the verdict object (borrowed) */
+    char path[32];          /* its JSON path: "verdict" or "verdicts[2]" */
+    const char *answer;     /* NULL when not stated */
+    const char *confidence; /* one of the three words; "undetermined" when not stated */
+    int confidence_stated;
+    const char *settle; /* "settle", else "to_confirm"; NULL */
+    const char *chart;  /* NULL */
+} rpt_verdict;
+
+/* The first verdict on `question`, searching machines in --in order and each
+ * machine's files in kind order. Returns 1 when found, else 0 (*out zeroed,
+ * confidence "undetermined"). */
+int rpt_verdict_find(const stt_report *r, const char *question, rpt_verdict *out);
+/* The deciding figure of a verdict, cited: its metric, or its stated value
+ * with interval and n. NULL when the verdict names none. */
+const char *rpt_verdict_figure(doc *d, const rpt_verdict *v);
+
+/* The commit the report describes: that of the most recently created results
+ * file other than the tests' (which judge the code, not measure it); with
+ * its created time. "unknown" / "" when no file says. */
+const char *rpt_described_commit(const stt_report *r, const char **created);
+/* 1 when two commit ids name the same commit (one may be abbreviated; a
+ * "+dirty" suffix is ignored), 0 when not, -1 when either is unknown. */
+int rpt_same_commit(const char *a, const char *b);
 
 /* ---- PERFORMANCE_REPORT's parts (one file each; document.c orders them) ---- */
 
@@ -180,6 +298,8 @@ void rpt_sec_cpu(doc *d, const stt_report *r);                                /*
 void rpt_sec_service(doc *d, const stt_report *r);                            /* sec_service.c */
 void rpt_sec_replicas(doc *d, const stt_report *r);                           /* sec_replicas.c */
 void rpt_sec_shapes(doc *d, const stt_report *r, const stt_report_params *p); /* sec_shapes.c */
+void rpt_sec_regression(doc *d, const stt_report *r);                         /* sec_regression.c */
+void rpt_sec_sure(doc *d, const stt_report *r);                               /* sure.c */
 
 /* ---- generated deployment files beside the manifests ---- */
 

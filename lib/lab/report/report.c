@@ -16,9 +16,9 @@
 #include "error.h"
 #include "internal.h"
 
-const char *const rpt_kind_file[K_N] = {"test_results.json", "audio.json",   "load.json",
-                                        "cpu.json",          "service.json", "replicas.json",
-                                        "shapes.json"};
+const char *const rpt_kind_file[K_N] = {"test_results.json", "audio.json",      "load.json",
+                                        "cpu.json",          "service.json",    "replicas.json",
+                                        "shapes.json",       "regression.json", "cost.json"};
 const char *const rpt_kind_cmd[K_N] = {
     "scripts/run_all_tests.sh",
     "scripts/benchmark_all_audio.sh (sttbench audio --corpus corpus --spawn --out results/audio)",
@@ -26,7 +26,9 @@ const char *const rpt_kind_cmd[K_N] = {
     "scripts/profile_cpu_scaling.sh (sttbench cpu)",
     "scripts/benchmark_service.sh (sttbench service)",
     "sttbench replicas --out results/replicas (as root; scripts/study.sh runs it)",
-    "sttbench shapes --out results/shapes (as root; scripts/study.sh runs it)"};
+    "sttbench shapes --out results/shapes (as root; scripts/study.sh runs it)",
+    "scripts/check_regression.sh (sttbench cost, then sttbench compare)",
+    "sttbench cost --sttd build/sttd --out results/cost"};
 
 stt_report_params stt_report_default_params(void)
 {
@@ -42,6 +44,32 @@ stt_report_params stt_report_default_params(void)
 }
 
 /* ---- loading ---- */
+
+/* history.jsonl: one JSON object per line, appended by `sttbench compare
+ * --history`; a line that does not parse is skipped (a run cut short may
+ * leave half a line), the rest are kept in order. */
+static int load_history(machine *mc, const char *full, const char *rel, char *err, size_t errlen)
+{
+    FILE *f = fopen(full, "r");
+    if (!f) return stt_seterr(err, errlen, STT_EIO, "%s: %s", full, strerror(errno));
+    json_t *a = json_array();
+    char *line = NULL;
+    size_t cap = 0;
+    while (a && getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (json_is_object(j))
+            json_array_append_new(a, j);
+        else
+            json_decref(j);
+    }
+    free(line);
+    fclose(f);
+    if (!a) return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
+    json_decref(mc->history);
+    mc->history = a;
+    snprintf(mc->history_label, sizeof mc->history_label, "%s", rel);
+    return 0;
+}
 
 static int walk(machine *mc, const char *root, const char *rel, int depth, char *err, size_t errlen)
 {
@@ -67,6 +95,10 @@ static int walk(machine *mc, const char *root, const char *rel, int depth, char 
                 rc = walk(mc, root, sub, depth + 1, err, errlen);
             continue;
         }
+        if (!strcmp(e->d_name, "history.jsonl")) {
+            rc = load_history(mc, full, sub, err, errlen);
+            continue;
+        }
         for (int k = 0; k < K_N; k++) {
             if (strcmp(e->d_name, rpt_kind_file[k])) continue;
             src *s = &mc->k[k];
@@ -80,6 +112,8 @@ static int walk(machine *mc, const char *root, const char *rel, int depth, char 
             json_decref(s->j);
             s->j = j;
             s->mtime = st.st_mtime;
+            s->kind = k;
+            stt_results_header_read(j, &s->h, NULL, 0);
             snprintf(s->label, sizeof s->label, "%s", sub);
             snprintf(s->dir, sizeof s->dir, "%.4000s", full);
             char *slash = strrchr(s->dir, '/');
@@ -101,6 +135,8 @@ int stt_report_load(const char *const *dirs, int ndirs, stt_report **out, char *
     }
     r->n = ndirs;
     for (int i = 0; i < ndirs; i++) {
+        for (int k = 0; k < K_N; k++)
+            r->m[i].k[k].kind = k;
         snprintf(r->m[i].in, sizeof r->m[i].in, "%s", dirs[i]);
         int rc = walk(&r->m[i], dirs[i], "", 0, err, errlen);
         if (rc) {
@@ -123,9 +159,11 @@ int stt_report_load(const char *const *dirs, int ndirs, stt_report **out, char *
 void stt_report_free(stt_report *r)
 {
     if (!r) return;
-    for (int i = 0; i < r->n; i++)
+    for (int i = 0; i < r->n; i++) {
         for (int k = 0; k < K_N; k++)
             json_decref(r->m[i].k[k].j);
+        json_decref(r->m[i].history);
+    }
     free(r->m);
     free(r);
 }
@@ -193,4 +231,78 @@ const char *rpt_jstr_at(const src *s, const char *path)
 {
     json_t *j = s ? rpt_jpath(s->j, path) : NULL;
     return json_is_string(j) ? json_string_value(j) : NULL;
+}
+
+/* ---- verdicts the files state ---- */
+
+static const char *const kind_question[K_N] = {
+    [K_TESTS] = "tested", [K_CPU] = "cpu", [K_REGRESSION] = "regression"};
+
+static int fill_verdict(const src *s, const json_t *v, const char *path, rpt_verdict *out)
+{
+    memset(out, 0, sizeof *out);
+    out->s = s;
+    out->v = v;
+    snprintf(out->path, sizeof out->path, "%s", path);
+    out->answer = json_string_value(json_object_get(v, "answer"));
+    const char *c = json_string_value(json_object_get(v, "confidence"));
+    out->confidence_stated =
+        c && (!strcmp(c, "established") || !strcmp(c, "likely") || !strcmp(c, "undetermined"));
+    out->confidence = out->confidence_stated ? c : "undetermined";
+    out->settle = json_string_value(json_object_get(v, "settle"));
+    if (!out->settle) out->settle = json_string_value(json_object_get(v, "to_confirm"));
+    out->chart = json_string_value(json_object_get(v, "chart"));
+    return 1;
+}
+
+int rpt_verdict_find(const stt_report *r, const char *question, rpt_verdict *out)
+{
+    for (int i = 0; r && question && i < r->n; i++)
+        for (int k = 0; k < K_N; k++) {
+            const src *s = &r->m[i].k[k];
+            if (!s->j) continue;
+            json_t *v = json_object_get(s->j, "verdict");
+            const char *q = json_string_value(json_object_get(v, "question"));
+            if (json_is_object(v) && !strcmp(q                  ? q
+                                             : kind_question[k] ? kind_question[k]
+                                                                : "",
+                                             question))
+                return fill_verdict(s, v, "verdict", out);
+            json_t *vs = json_object_get(s->j, "verdicts");
+            for (size_t n = 0; n < json_array_size(vs); n++) {
+                json_t *e = json_array_get(vs, n);
+                q = json_string_value(json_object_get(e, "question"));
+                if (json_is_object(e) && q && !strcmp(q, question)) {
+                    char path[32];
+                    snprintf(path, sizeof path, "verdicts[%zu]", n);
+                    return fill_verdict(s, e, path, out);
+                }
+            }
+        }
+    memset(out, 0, sizeof *out);
+    out->confidence = "undetermined";
+    return 0;
+}
+
+const char *rpt_described_commit(const stt_report *r, const char **created)
+{
+    const src *best = NULL;
+    for (int i = 0; r && i < r->n; i++)
+        for (int k = 0; k < K_N; k++) {
+            const src *s = &r->m[i].k[k];
+            if (!s->j || k == K_TESTS || !strcmp(s->h.commit, "unknown") || !s->h.commit[0])
+                continue;
+            if (!best || strcmp(s->h.created, best->h.created) > 0) best = s;
+        }
+    if (created) *created = best ? best->h.created : "";
+    return best ? best->h.commit : "unknown";
+}
+
+int rpt_same_commit(const char *a, const char *b)
+{
+    if (!a || !b || !*a || !*b || !strcmp(a, "unknown") || !strcmp(b, "unknown")) return -1;
+    size_t la = strcspn(a, "+"), lb = strcspn(b, "+");
+    size_t n = la < lb ? la : lb;
+    if (n < 7) return -1; /* too short to name a commit */
+    return strncmp(a, b, n) == 0;
 }

@@ -232,7 +232,7 @@ int stt_report_write_strategy(const stt_report *r, const stt_report_params *p, F
            "client sees; the queue (%d here) is sized so that refusals at the target stay "
            "within the error budget.",
            dp->queue);
-    rpt_close_blocks(d);
+    rpt_sources(d);
     free(dp);
     free(d);
     return ferror(f) ? STT_EIO : 0;

@@ -1,72 +1,259 @@
-/* report/summary: the executive summary: the three questions answered. */
+/* report/summary: the executive summary: the seed's three questions, each
+ * answered in a sentence or two with the figure that decides it, its
+ * interval and a confidence word.
+ *
+ * The answers are the verdicts the results files state (cpu.json's verdict,
+ * the test results, regression.json's verdict); nothing here recomputes a
+ * decision. A verdict stated without a confidence, or not stated at all, is
+ * "undetermined", and the summary says so. */
 #include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-void rpt_summary(doc *d, const stt_report *r, const stt_report_decision *dc)
+/* Names of the cases listed in the arrays of o whose key contains one of
+ * words (strings, or objects with "name" or "case"), comma-separated into b;
+ * returns how many. The test report names its lists; matching on a word
+ * ("flaky", "time") keeps the summary reading them if a name grows. */
+static int case_list(const json_t *o, const char *const *words, char *b, size_t n)
 {
-    const src *t = rpt_primary(r, K_TESTS), *cpu = rpt_primary(r, K_CPU),
-              *ld = rpt_primary(r, K_LOAD), *au = rpt_primary(r, K_AUDIO);
-    rpt_h(d, 2, "Executive summary");
-    if (t)
-        rpt_li(
-            d,
-            "1. Tested and stable? %s: %s tests, %s passed, %s failed, %s skipped; line coverage "
-            "of lib/ %s against a threshold of %s.",
-            dc->tested_stable ? "Yes" : "No", rpt_cite(d, t, "", "totals.tests"),
-            rpt_cite(d, t, "", "totals.passed"), rpt_cite(d, t, "", "totals.failed"),
-            rpt_cite(d, t, "", "totals.skipped"), rpt_cite(d, t, "%", "coverage.line_percent"),
-            rpt_cite(d, t, "%", "coverage.threshold"));
+    int count = 0;
+    size_t used = 0;
+    b[0] = 0;
+    const char *key;
+    json_t *a;
+    json_object_foreach((json_t *)o, key, a)
+    {
+        int match = 0;
+        for (const char *const *w = words; *w && !match; w++)
+            match = strstr(key, *w) != NULL;
+        if (!match || !json_is_array(a)) continue;
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            const json_t *e = json_array_get(a, i);
+            const char *nm = json_is_string(e) ? json_string_value(e)
+                                               : json_string_value(json_object_get(e, "name"));
+            if (!nm) nm = json_string_value(json_object_get(e, "case"));
+            if (!nm) continue;
+            if (count < 5 && used + strlen(nm) + 3 < n)
+                used += (size_t)snprintf(b + used, n - used, "%s%s", count ? ", " : "", nm);
+            count++;
+        }
+    }
+    if (count > 5 && used + 8 < n) snprintf(b + used, n - used, ", ...");
+    return count;
+}
+
+/* The stability object's lists: outcome changed (flaky), time varied over 3x. */
+static const char *const flaky_keys[] = {"flaky", "outcome", NULL};
+static const char *const varied_keys[] = {"time", "vari", NULL};
+
+/* "on commit X, the commit the measurements describe" and the like. */
+static void commit_text(const src *t, const stt_report *r, char *b, size_t n, int *older)
+{
+    const char *created = "";
+    const char *desc = rpt_described_commit(r, &created);
+    const char *tc = t->h.commit;
+    int same = rpt_same_commit(tc, desc);
+    *older = 0;
+    if (same == 1)
+        snprintf(b, n, "on commit %.12s, the one the measurements describe", tc);
+    else if (same == 0 && t->h.created[0] && created[0] && strcmp(t->h.created, created) < 0) {
+        *older = 1;
+        snprintf(b, n,
+                 "on commit %.12s, which is older than commit %.12s that the measurements "
+                 "describe: the code measured was not the code tested",
+                 tc, desc);
+    } else if (same == 0)
+        snprintf(b, n, "on commit %.12s; the measurements describe commit %.12s", tc, desc);
     else
-        rpt_li(d, "1. Tested and stable? Unknown: test_results.json is missing (run %s).",
-               rpt_kind_cmd[K_TESTS]);
+        snprintf(b, n, "on commit %.12s (the measurements do not name theirs)", tc);
+}
+
+/* " Last regression check (...): VERDICT, FIGURE." into b; 1 when it found a regression. */
+static int regression_text(doc *d, const stt_report *r, char *b, size_t n, int *found)
+{
+    rpt_verdict rv;
+    *found = rpt_verdict_find(r, "regression", &rv);
+    if (!*found) {
+        snprintf(b, n, " No regression check was found (scripts/check_regression.sh writes one).");
+        return 0;
+    }
+    const char *fig = rpt_verdict_figure(d, &rv);
+    snprintf(b, n, " Last regression check, commit %.12s against %.12s: %s (%s)%s%s.",
+             rpt_jstr_at(rv.s, "head.commit") ?: "?", rpt_jstr_at(rv.s, "base.commit") ?: "?",
+             rv.answer ? rv.answer : "no verdict stated", rv.confidence, fig ? "; " : "",
+             fig ? fig : "");
+    return rv.answer && !strcmp(rv.answer, "regression");
+}
+
+static void answer_tested(doc *d, const stt_report *r)
+{
+    const char *q = "1. Tested and stable?";
+    const src *t = rpt_primary(r, K_TESTS);
+    char reg[1024];
+    int has_reg;
+    if (!t) {
+        regression_text(d, r, reg, sizeof reg, &has_reg);
+        rpt_answer(d, q, "Undetermined", "undetermined", "No test results were found (run %s).%s",
+                   rpt_kind_cmd[K_TESTS], reg);
+        return;
+    }
+    rpt_verdict tv;
+    if (rpt_verdict_find(r, "tested", &tv) && tv.answer && tv.s == t && tv.confidence_stated) {
+        const char *fig = rpt_verdict_figure(d, &tv);
+        char figure[800];
+        snprintf(figure, sizeof figure, "%s%s", fig ? fig : "", fig ? "." : "");
+        regression_text(d, r, reg, sizeof reg, &has_reg);
+        rpt_answer(d, q, tv.answer, tv.confidence, "%s%s", figure, reg);
+        return;
+    }
+    int failed = (int)rpt_jnum_at(t, "totals.failed");
+    int ok = json_is_true(json_object_get(t->j, "ok"));
+    double cov = rpt_jnum_at(t, "coverage.line_percent"),
+           thr = rpt_jnum_at(t, "coverage.threshold");
+    int cov_ok = isfinite(cov) && !(cov < thr);
+    int older;
+    char commit[512];
+    commit_text(t, r, commit, sizeof commit, &older);
+    char counts[1024];
+    snprintf(counts, sizeof counts, "%s of %s tests passed, %s failed, %s",
+             rpt_cite(d, t, "", "totals.passed"), rpt_cite(d, t, "", "totals.tests"),
+             rpt_cite(d, t, "", "totals.failed"), commit);
+    char cover[512];
+    snprintf(cover, sizeof cover, "line coverage of lib/ %s against %s",
+             rpt_cite(d, t, "%", "coverage.line_percent"),
+             rpt_cite(d, t, "%", "coverage.threshold"));
+    json_t *st = json_object_get(t->j, "stability");
+    char stab[1400], names[600];
+    int flaky = 0, varied = 0;
+    if (json_is_object(st)) {
+        flaky = case_list(st, flaky_keys, names, sizeof names);
+        int runs = (int)json_integer_value(json_object_get(st, "runs"));
+        if (!runs) runs = (int)json_integer_value(json_object_get(st, "repeats"));
+        if (flaky)
+            snprintf(stab, sizeof stab, "%d case(s) changed outcome over %d runs (flaky): %s",
+                     flaky, runs, names);
+        else
+            snprintf(stab, sizeof stab, "no case changed outcome over %d runs", runs);
+        varied = case_list(st, varied_keys, names, sizeof names);
+        size_t l = strlen(stab);
+        if (varied)
+            snprintf(stab + l, sizeof stab - l, "; %d case(s) varied more than 3x in time: %s",
+                     varied, names);
+        else
+            snprintf(stab + l, sizeof stab - l, " and none varied more than 3x in time");
+    } else {
+        snprintf(stab, sizeof stab,
+                 "stability was not measured (no repeated runs: run_all_tests.sh --stability)");
+    }
+    int regressed = regression_text(d, r, reg, sizeof reg, &has_reg);
+    if (failed > 0 || !ok || !cov_ok || flaky) {
+        rpt_answer(d, q, "No", "established", "%s; %s; %s.%s", counts, cover, stab, reg);
+        return;
+    }
+    /* Everything passed: established only when every part of "stable" was
+     * measured on the code the report describes. */
+    int established = json_is_object(st) && !varied && !older && has_reg && !regressed;
+    rpt_answer(d, q, regressed ? "Tested, but the last check found a regression" : "Yes",
+               established ? "established" : "likely", "%s; %s; %s.%s", counts, cover, stab, reg);
+}
+
+/* A stated verdict: answer, figure, and what would settle it when not established. */
+static void answer_stated(doc *d, const char *q, const rpt_verdict *v, const char *extra)
+{
+    const char *fig = rpt_verdict_figure(d, v);
+    int firm = !strcmp(v->confidence, "established");
+    char text[2400] = "";
+    if (fig) snprintf(text, sizeof text, "Deciding figure: %s.", fig);
+    size_t l = strlen(text);
+    if (extra) l += (size_t)snprintf(text + l, sizeof text - l, "%s%s", l ? " " : "", extra);
+    if (!firm && v->settle && l < sizeof text)
+        snprintf(text + l, sizeof text - l, "%sWhat would settle it: %s", l ? " " : "", v->settle);
+    rpt_answer(d, q, v->answer, v->confidence, "%s", text);
+    if (v->chart) rpt_chart(d, v->s, v->chart, NULL);
+}
+
+static void answer_cpu(doc *d, const stt_report *r)
+{
+    const char *q = "2. Many weak cores or few strong ones?";
+    const src *cpu = rpt_primary(r, K_CPU);
+    rpt_verdict v;
+    int found = rpt_verdict_find(r, "cpu", &v);
+    if (found && v.answer && v.confidence_stated) return answer_stated(d, q, &v, NULL);
+    if (!cpu) {
+        rpt_answer(d, q, "Undetermined", "undetermined", "cpu.json is missing (run %s).",
+                   rpt_kind_cmd[K_CPU]);
+        return;
+    }
+    /* An answer without a stated confidence is not a measured verdict. */
+    char basis[1024] = "";
     int a = rpt_analysis_index(cpu, "cpuset");
-    if (cpu && a >= 0) {
+    if (a >= 0) {
         json_t *series = rpt_jpath(cpu->j, "analysis");
         int last =
             (int)json_array_size(json_object_get(json_array_get(series, (size_t)a), "series")) - 1;
-        rpt_li(d,
-               "2. Many weak cores or few strong ones? cpu.json answers \"%s\". Throughput speedup "
-               "at %s cores is %s (efficiency %s); serial fraction (Amdahl) %s; one core "
-               "transcribes %s audio seconds per second.",
-               dc->cpu_answer ? dc->cpu_answer : "undetermined",
-               rpt_cite(d, cpu, "", "analysis[%d].series[%d].cores", a, last),
-               rpt_cite(d, cpu, "x", "analysis[%d].series[%d].speedup", a, last),
-               rpt_cite(d, cpu, "", "analysis[%d].series[%d].efficiency", a, last),
-               rpt_cite(d, cpu, "", "analysis[%d].throughput.amdahl.serial_fraction", a),
-               rpt_cite(d, cpu, "", "analysis[%d].series[0].audio_s_per_s", a));
-    } else {
-        rpt_li(d, "2. Many weak cores or few strong ones? Unknown: %s (run %s).",
-               cpu ? "cpu.json has no cpuset analysis" : "cpu.json is missing",
-               rpt_kind_cmd[K_CPU]);
+        snprintf(basis, sizeof basis,
+                 " It rests on single, unrepeated points: throughput speedup %s at %s cores, "
+                 "Amdahl serial fraction %s.",
+                 rpt_cite(d, cpu, "x", "analysis[%d].series[%d].speedup", a, last),
+                 rpt_cite(d, cpu, "", "analysis[%d].series[%d].cores", a, last),
+                 rpt_cite(d, cpu, "", "analysis[%d].throughput.amdahl.serial_fraction", a));
     }
-    char up[512] = "", out[512] = "";
+    if (found && v.answer)
+        rpt_answer(d, q, "Undetermined", "undetermined",
+                   "cpu.json answers \"%s\" but states no interval or confidence for it.%s%s%s",
+                   v.answer, basis, v.settle ? " What would settle it: " : "",
+                   v.settle ? v.settle : "");
+    else
+        rpt_answer(d, q, "Undetermined", "undetermined",
+                   "cpu.json states no verdict.%s Run the equal-capacity experiment (%s).", basis,
+                   rpt_kind_cmd[K_CPU]);
+}
+
+static void answer_scale(doc *d, const stt_report *r, const stt_report_decision *dc)
+{
+    const char *q = "3. When to scale up and when out?";
+    rpt_verdict v;
+    if (rpt_verdict_find(r, "scale", &v) && v.answer && v.confidence_stated)
+        return answer_stated(d, q, &v, "The manifests and the strategy follow from it.");
+    const src *ld = rpt_primary(r, K_LOAD);
+    char up[512], out[512];
     if (dc->best_cores > 0)
         snprintf(up, sizeof up,
-                 "Pods of %d core%s (the cheapest measured shape per audio hour whose single "
-                 "long request meets the objective); give a pod more cores only while one "
-                 "request is slower than the objective; ",
+                 "The generated deployment uses pods of %d core%s, the cheapest "
+                 "measured shape per audio hour",
                  dc->best_cores, dc->best_cores == 1 ? "" : "s");
     else
-        snprintf(up, sizeof up, "No pod shape can be chosen without cpu.json; ");
+        snprintf(up, sizeof up, "No pod shape can be chosen without cpu.json");
     if (ld && json_is_object(json_object_get(ld->j, "knee")))
-        snprintf(out, sizeof out, "scale out when a pod nears its knee at %s %s, p95 %s",
+        snprintf(out, sizeof out,
+                 ", and scales out before a pod reaches its load knee at %s %s "
+                 "(p95 %s)",
                  rpt_cite(d, ld, "", "knee.offered"),
                  rpt_jstr_at(ld, "config.mode") && !strcmp(rpt_jstr_at(ld, "config.mode"), "open")
                      ? "requests/s"
                      : "requests in flight",
                  rpt_cite(d, ld, "s", "knee.p95_s"));
     else
-        snprintf(out, sizeof out, "the load knee is %s",
+        snprintf(out, sizeof out, "; the load knee is %s",
                  ld ? "not found in load.json" : "unknown (load.json missing)");
-    int fi = rpt_fit_index(au, d->p->profile, "process_s");
-    rpt_li(d,
-           "3. When to scale up and when out? %s%s. One request costs %s + %s per audio second "
-           "(profile %s). HPA target %d%% CPU (%s).",
-           up, out,
-           fi >= 0 ? rpt_cite(d, au, "s", "fits[%d].intercept", fi) : "not measured (audio.json)",
-           fi >= 0 ? rpt_cite(d, au, "s", "fits[%d].slope", fi) : "not measured", d->p->profile,
-           dc->hpa_cpu_percent, dc->hpa_basis);
+    rpt_answer(d, q, "Undetermined", "undetermined",
+               "%s%s. No results file states this choice as a verdict with an interval, so it "
+               "is a default drawn from single measurements; the scaling strategy gives the "
+               "details.",
+               up, out);
+}
+
+void rpt_summary(doc *d, const stt_report *r, const stt_report_decision *dc)
+{
+    rpt_h(d, 2, "Executive summary");
+    rpt_para(d, "Each answer gives the figure it rests on with its 95%% interval and how sure it "
+                "is: established (the interval clears the decision threshold and everything it "
+                "needs was measured), likely (it does, but something is missing, said why), "
+                "undetermined (it does not, or it was not measured). Numbers in brackets point to "
+                "the sources table at the end.");
+    answer_tested(d, r);
+    answer_cpu(d, r);
+    answer_scale(d, r, dc);
 }

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compare.h"
 #include "error.h"
 #include "report.h"
+#include "results.h"
 #include "testlib.h"
 
 #define SAMPLE STT_SOURCE_DIR "/tests/data/results"
@@ -48,61 +50,121 @@ static json_t *jpath(json_t *j, const char *p)
     return j;
 }
 
-/* Every "NUMBER [UNIT] (FILE: PATH)" in the text equals the value at PATH in FILE. */
-static int check_citations(const char *text, int *checked)
+/* The sources table of a document: reference N -> "FILE\tFIELD". */
+typedef struct sources {
+    char *row[4096];
+} sources;
+
+static void sources_free(sources *t)
 {
+    for (int i = 0; i < 4096; i++)
+        free(t->row[i]);
+}
+
+/* Markdown: "| N | FILE | FIELD |" after "## Sources"; HTML: the title
+ * attribute of every reference link, "FILE: FIELD". Returns how many. */
+static int read_sources(const char *text, int html, sources *t)
+{
+    memset(t, 0, sizeof *t);
+    int n = 0;
+    if (!html) {
+        const char *s = strstr(text, "## Sources");
+        for (s = s ? strstr(s, "\n| ") : NULL; s; s = strstr(s + 1, "\n| ")) {
+            int ref;
+            char file[512], field[512];
+            if (sscanf(s, "\n| %d | %511[^|]| %511[^|]|", &ref, file, field) != 3) continue;
+            if (ref < 1 || ref >= 4096) continue;
+            file[strcspn(file, " ")] = 0;
+            field[strlen(field) - 1] = 0; /* the space before '|' */
+            char row[1100];
+            snprintf(row, sizeof row, "%s\t%s", file, field);
+            t->row[ref] = strdup(row);
+            n++;
+        }
+        return n;
+    }
+    for (const char *s = strstr(text, "<a href=\"#src-"); s; s = strstr(s + 1, "<a href=\"#src-")) {
+        int ref = atoi(s + strlen("<a href=\"#src-"));
+        const char *title = strstr(s, "title=\"");
+        if (!title || ref < 1 || ref >= 4096 || t->row[ref]) continue;
+        title += 7;
+        const char *end = strchr(title, '"'), *colon = strstr(title, ": ");
+        if (!end || !colon || colon > end) continue;
+        char row[1100];
+        snprintf(row, sizeof row, "%.*s\t%.*s", (int)(colon - title), title, (int)(end - colon - 2),
+                 colon + 2);
+        t->row[ref] = strdup(row);
+        n++;
+    }
+    return n;
+}
+
+/* The word that ends at e (exclusive) into w. */
+static const char *word_before(const char *text, const char *e, char *w, size_t n)
+{
+    while (e > text && e[-1] == ' ')
+        e--;
+    const char *b = e;
+    while (b > text && b[-1] != ' ' && b[-1] != '(' && b[-1] != '|' && b[-1] != '>' &&
+           b[-1] != '\n')
+        b--;
+    snprintf(w, n, "%.*s", (int)(e - b), b);
+    return b;
+}
+
+/* Every "NUMBER [UNIT] [N]" (markdown) or "NUMBER [UNIT]<sup..>[N]" (HTML) in
+ * the text equals the value at the field of FILE that source N names. */
+static int check_citations(const char *text, int html, int *checked)
+{
+    sources t;
     int bad = 0;
     *checked = 0;
-    for (const char *s = strstr(text, ".json: "); s; s = strstr(s + 1, ".json: ")) {
-        const char *open = s;
-        while (open > text && *open != '(')
-            open--;
-        char file[512], path[256];
-        snprintf(file, sizeof file, "%s/%.*s.json", SAMPLE, (int)(s - open - 1), open + 1);
-        const char *pe = strchr(s + 7, ')');
-        if (!pe) continue;
-        snprintf(path, sizeof path, "%.*s", (int)(pe - s - 7), s + 7);
-        /* back over "UNIT " and the number */
-        const char *e = open - 1;
-        while (e > text && *e == ' ')
-            e--;
-        const char *w = e;
-        while (w > text && w[-1] != ' ' && w[-1] != '(' && w[-1] != '|' && w[-1] != '>')
-            w--;
+    read_sources(text, html, &t);
+    const char *mark = html ? "<sup class=\"ref\"><a href=\"#src-" : " [";
+    const char *end_of_text = html ? text + strlen(text) : strstr(text, "## Sources");
+    if (!end_of_text) end_of_text = text + strlen(text);
+    for (const char *s = strstr(text, mark); s && s < end_of_text; s = strstr(s + 1, mark)) {
+        const char *digits = s + strlen(mark);
+        size_t nd = strspn(digits, "0123456789");
+        /* "[1.12, 1.97]" is an interval, not a reference: a reference is
+         * digits and then ']' (markdown) or '"' (HTML). */
+        if (!nd || digits[nd] != (html ? '"' : ']')) continue;
+        int ref = atoi(digits);
+        if (ref < 1 || ref >= 4096 || !t.row[ref]) continue;
+        char file[1200], *field;
+        snprintf(file, sizeof file, "%s/%s", SAMPLE, t.row[ref]);
+        field = strchr(file, '\t');
+        *field++ = 0;
+        if (!strncmp(t.row[ref], "computed", 8) || strstr(field, "metrics") ||
+            strstr(field, "(absent)"))
+            continue;
         char word[64];
-        snprintf(word, sizeof word, "%.*s", (int)(e - w + 1), w);
+        const char *w = word_before(text, s, word, sizeof word);
         double scale = 1;
         char *end;
         double v = strtod(word, &end);
-        if (!strcmp(word, "measured")) continue; /* "not measured (FILE: PATH)" */
-        if (end == word || *end) {               /* it was a unit: the number is the word before */
+        if (!strcmp(word, "measured")) continue;
+        if (end == word || *end) { /* it was a unit: the number is the word before */
             if (!strcmp(word, "MiB")) scale = 1048576.0;
             if (!strcmp(word, "GiB")) scale = 1073741824.0;
-            e = w - 1;
-            while (e > text && *e == ' ')
-                e--;
-            w = e;
-            while (w > text && w[-1] != ' ' && w[-1] != '(' && w[-1] != '|' && w[-1] != '>')
-                w--;
-            snprintf(word, sizeof word, "%.*s", (int)(e - w + 1), w);
+            word_before(text, w, word, sizeof word);
             v = strtod(word, &end);
             if (end == word || *end) {
-                if (!strstr(word, "measured")) {
-                    fprintf(stderr, "  no number before (%s: %s): '%s'\n", file, path, word);
-                    bad++;
-                }
+                fprintf(stderr, "  no number before [%d] (%s: %s): '%s'\n", ref, file, field, word);
+                bad++;
                 continue;
             }
         }
         json_t *root = json_load_file(file, 0, NULL);
-        double want = json_number_value(jpath(root, path));
+        double want = json_number_value(jpath(root, field));
         json_decref(root);
         if (!(fabs(v * scale - want) <= 1e-3 * fabs(want) + 1e-9 * scale)) {
-            fprintf(stderr, "  %s: %s = %g, text says %g\n", file, path, want, v * scale);
+            fprintf(stderr, "  %s: %s = %g, text says %g\n", file, field, want, v * scale);
             bad++;
         }
         (*checked)++;
     }
+    sources_free(&t);
     return bad;
 }
 
@@ -117,16 +179,19 @@ static void test_markdown_numbers_match_json(void)
     char *md = render(r, &p, 0), *st = render(r, &p, 2);
     REQUIRE(md && st);
     int n = 0;
-    CHECK(check_citations(md, &n) == 0);
+    CHECK(check_citations(md, 0, &n) == 0);
     CHECK(n > 50);
-    CHECK(check_citations(st, &n) == 0);
+    CHECK(check_citations(st, 0, &n) == 0);
     CHECK(n > 5);
-    CHECK(strstr(md, "Executive summary") && strstr(md, "Tested and stable? Yes"));
+    /* provenance is out of the sentence: no "(FILE: PATH)" left in the text */
+    CHECK(!strstr(md, ".json: "));
+    CHECK(strstr(md, "## Sources") && strstr(st, "## Sources"));
+    CHECK(strstr(md, "Executive summary") && strstr(md, "**1. Tested and stable?** Yes"));
     CHECK(strstr(md, "many cores"));
     CHECK(strstr(md, "How to reproduce"));
     CHECK(strstr(md, "Queueing model against measured load"));
     CHECK(strstr(md, "Horizontal scaling measured") &&
-          strstr(md, "(replicas/replicas.json: cells[1].predicted.p95_s)") &&
+          strstr(md, "| replicas/replicas.json | cells[1].predicted.p95_s |") &&
           strstr(md, "cell(s) inside the band"));
     CHECK(strstr(st, "Decision matrix") && strstr(st, "sttd_queue_depth"));
     free(md);
@@ -278,7 +343,9 @@ static void test_html_tidy(void)
     REQUIRE(html);
     CHECK(strstr(html, "<!DOCTYPE html>") && strstr(html, "</html>"));
     int n = 0;
-    CHECK(check_citations(html, &n) == 0 && n > 50);
+    CHECK(check_citations(html, 1, &n) == 0 && n > 50);
+    /* each reference links to its row of the sources table */
+    CHECK(strstr(html, "<tr id=\"src-1\">") && strstr(html, "href=\"#src-1\""));
     if (system("command -v tidy >/dev/null 2>&1") != 0) {
         fprintf(stderr, "  tidy not installed: HTML validity not checked\n");
     } else {
@@ -362,6 +429,208 @@ static void test_cpu_limit_policy(void)
     CHECK(!d.cpu_limit);
 }
 
+/* ---- the summary, How sure are we, the regression section: from files
+ * written with the results schema ---- */
+
+static void put_doc(json_t *d, const char *dir, const char *rel)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    CHECK(stt_results_write(d, path, NULL, 0) == 0);
+    json_decref(d);
+}
+
+static char *render_dir(const char *dir, int which)
+{
+    const char *dirs[] = {dir};
+    stt_report *r = NULL;
+    if (stt_report_load(dirs, 1, &r, NULL, 0)) return NULL;
+    stt_report_params p = stt_report_default_params();
+    char *out = render(r, &p, which);
+    stt_report_free(r);
+    return out;
+}
+
+/* A cpu.json stating an established verdict on a metric, with an excluded point. */
+static json_t *cpu_doc(const char *confidence)
+{
+    json_t *d = stt_results_new(STT_RESULTS_CPU, "cpu", NULL);
+    double x[10];
+    for (int i = 0; i < 10; i++)
+        x[i] = 1.30 + 0.01 * i;
+    stt_results_add_metric(d, "throughput_ratio/weak_over_strong", "x", 1, x, 10);
+    json_object_set_new(d, "points",
+                        json_pack("[{s:i, s:i, s:s}, {s:i, s:i}]", "cores", 2, "threads", 4,
+                                  "excluded", "not saturated (0.81 of 2 CPUs used)", "cores", 1,
+                                  "threads", 1));
+    json_t *v =
+        json_pack("{s:s, s:{s:s}, s:s}", "answer", "many weak cores", "figure", "metric",
+                  "throughput_ratio/weak_over_strong", "settle", "a second machine with --compare");
+    if (confidence) json_object_set_new(v, "confidence", json_string(confidence));
+    json_object_set_new(d, "verdict", v);
+    return d;
+}
+
+static json_t *tests_doc(const char *commit, const char *created, json_t *stability)
+{
+    json_t *d = stt_results_new(STT_RESULTS_TESTS, "tests", NULL);
+    json_object_set_new(d, "commit", json_string(commit));
+    json_object_set_new(d, "created", json_string(created));
+    json_object_set_new(d, "ok", json_true());
+    json_object_set_new(
+        d, "totals",
+        json_pack("{s:i, s:i, s:i, s:i}", "tests", 166, "passed", 166, "failed", 0, "skipped", 0));
+    json_object_set_new(d, "coverage",
+                        json_pack("{s:f, s:f}", "line_percent", 86.5, "threshold", 80.0));
+    if (stability) json_object_set_new(d, "stability", stability);
+    return d;
+}
+
+static void test_summary_reads_verdicts(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/verdicts", test_tmpdir());
+    json_t *cpu = cpu_doc("established");
+    json_object_set_new(cpu, "commit", json_string("1111111111111111111111111111111111111111"));
+    json_object_set_new(cpu, "created", json_string("2026-12-01T10:00:00Z"));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    /* tests on an older commit, stability measured with one flaky case */
+    put_doc(tests_doc("2222222", "2026-11-30T10:00:00Z",
+                      json_pack("{s:i, s:[s], s:[]}", "runs", 3, "flaky", "test_pool/drain",
+                                "time_varying")),
+            dir, "tests/test_results.json");
+    char *md = render_dir(dir, 0);
+    REQUIRE(md);
+    /* the cpu verdict is quoted with its metric's interval and n */
+    CHECK(strstr(md, "**2. Many weak cores or few strong ones?** many weak cores (*established*)"));
+    CHECK(strstr(
+        md, "Deciding figure: throughput_ratio/weak_over_strong = 1.345 x [1.31, 1.38], n=10 ["));
+    CHECK(!strstr(md, "What would settle it: a second machine")); /* established */
+    CHECK(strstr(md, "| metrics: throughput_ratio/weak_over_strong |"));
+    /* tests: flaky is "No", the older commit is named */
+    CHECK(strstr(md, "**1. Tested and stable?** No (*established*)"));
+    CHECK(strstr(md, "1 case(s) changed outcome over 3 runs (flaky): test_pool/drain"));
+    CHECK(strstr(md, "on commit 2222222, which is older than commit 111111111111"));
+    CHECK(strstr(md, "No regression check was found"));
+    /* How sure are we: the metric with n, the excluded point with its reason */
+    CHECK(strstr(md, "## How sure are we"));
+    CHECK(
+        strstr(md, "| cpu/cpu.json|throughput_ratio/weak_over_strong|1.345 x [1.31, 1.38], n=10"));
+    CHECK(strstr(md, "| cpu/cpu.json|cores=2, threads=4|points[0]|not saturated (0.81 of 2 CPUs "
+                     "used)"));
+    /* Machines measured reads the header */
+    CHECK(strstr(md, "|cpu/cpu.json|") && strstr(md, "|111111111111|2026-12-01T10:00:00Z"));
+    free(md);
+    /* a verdict stated without a confidence is undetermined, said plainly */
+    put_doc(cpu_doc(NULL), dir, "cpu/cpu.json");
+    md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**2. Many weak cores or few strong ones?** *undetermined*. cpu.json answers "
+                     "\"many weak cores\" but states no interval or confidence"));
+    CHECK(strstr(md, "What would settle it: a second machine with --compare"));
+    free(md);
+    /* other names for the stability lists, objects in them */
+    put_doc(tests_doc("2222222", "2026-11-30T10:00:00Z",
+                      json_pack("{s:i, s:[], s:[{s:s, s:f}]}", "repeats", 3, "flaky_cases",
+                                "time_varied_cases", "name", "test_pool/drain", "ratio", 4.2)),
+            dir, "tests/test_results.json");
+    md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "no case changed outcome over 3 runs; 1 case(s) varied more than 3x in "
+                     "time: test_pool/drain"));
+    CHECK(strstr(md, "**1. Tested and stable?** Yes (*likely*)"));
+    free(md);
+    /* the HTML reference carries the file and field as its tooltip */
+    char *html = render_dir(dir, 1);
+    REQUIRE(html);
+    CHECK(strstr(html, "title=\"cpu/cpu.json: metrics throughput_ratio/weak_over_strong\""));
+    CHECK(strstr(html, "<span class=\"conf undetermined\">"));
+    free(html);
+}
+
+static void test_tested_established_with_regression(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/established", test_tmpdir());
+    const char *commit = "3333333333333333333333333333333333333333";
+    put_doc(tests_doc(commit, "2026-12-01T11:00:00Z",
+                      json_pack("{s:i, s:[], s:[]}", "runs", 3, "flaky", "time_varying")),
+            dir, "tests/test_results.json");
+    json_t *cpu = cpu_doc("likely");
+    json_object_set_new(cpu, "commit", json_string(commit));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    /* a regression check of this commit against its parent, no change */
+    json_t *a = stt_results_new(STT_RESULTS_COST, "cost", NULL), *b;
+    double w[10], instr = 8.4e8;
+    for (int i = 0; i < 10; i++)
+        w[i] = 1 + 0.001 * i;
+    stt_results_add_metric(a, "wall_s/clip", "s", 0, w, 10);
+    stt_results_add_metric(a, "instructions_per_audio_s", "instructions", 0, &instr, 1);
+    json_object_set_new(json_array_get(json_object_get(a, "metrics"), 1), "deterministic",
+                        json_true());
+    b = json_deep_copy(a);
+    json_object_set_new(a, "commit", json_string("4444444"));
+    json_object_set_new(b, "commit", json_string(commit));
+    stt_compare_params cp = stt_compare_default_params();
+    stt_compare_result *res = calloc(1, sizeof *res);
+    REQUIRE(res);
+    CHECK(stt_compare_docs(a, b, "cost", &cp, res, NULL, 0) == 0);
+    json_decref(a);
+    json_decref(b);
+    put_doc(stt_compare_to_json(res, &cp), dir, "regression/regression.json");
+    /* a history whose second run moved the instruction count */
+    char hist[700];
+    snprintf(hist, sizeof hist, "%s/regression/history.jsonl", dir);
+    CHECK(stt_compare_history_append(res, hist, NULL, 0) == 0);
+    FILE *f = fopen(hist, "a");
+    REQUIRE(f);
+    fputs("{\"created\": \"2026-12-01T12:00:00Z\", \"head\": \"5555555aaaa\", \"base\": "
+          "\"3333333\", \"verdict\": \"regression\", \"metrics\": {\"instructions_per_audio_s\": "
+          "{\"base\": 8.4e8, \"head\": 9.5e8, \"ratio\": 1.13, \"verdict\": \"worse\", \"gated\": "
+          "true}}, \"accuracy\": {}}\nnot json\n",
+          f);
+    fclose(f);
+    stt_compare_free(res);
+    char *md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**1. Tested and stable?** Yes (*established*)"));
+    CHECK(strstr(md, "Last regression check, commit 333333333333 against 4444444: no regression "
+                     "(likely); instructions_per_audio_s, head/base = 1 x (exact count) ["));
+    CHECK(strstr(md, "on commit 333333333333, the one the measurements describe"));
+    CHECK(strstr(md, "**2. Many weak cores or few strong ones?** many weak cores (*likely*)"));
+    CHECK(strstr(md, "What would settle it: a second machine with --compare"));
+    /* the regression section: the changes and where a figure moved */
+    CHECK(strstr(md, "## Regression check"));
+    CHECK(strstr(md, "|instructions_per_audio_s|"));
+    CHECK(strstr(md, "History (regression/history.jsonl): 2 run(s)"));
+    CHECK(strstr(
+        md, "| 5555555aaaa|3333333|2026-12-01|instructions_per_audio_s|8.4e+08|9.5e+08|worse"));
+    free(md);
+    /* the report draws the trend beside itself when gnuplot is there */
+    const char *dirs[] = {dir};
+    stt_report *r = NULL;
+    REQUIRE(stt_report_load(dirs, 1, &r, NULL, 0) == 0);
+    stt_report_params p = stt_report_default_params();
+    char out[700], png[800], err[256];
+    snprintf(out, sizeof out, "%s/docs", dir);
+    REQUIRE(stt_results_mkdirs(out) == 0);
+    CHECK(stt_report_draw_charts(r, &p, out, err, sizeof err) == 0);
+    snprintf(png, sizeof png, "%s/regression_trend.dat", out);
+    char *dat = test_read_file(png, NULL);
+    CHECK(dat && strstr(dat, "0 3333333 1 1\n") && strstr(dat, "1 5555555 ? 1.13095\n"));
+    free(dat);
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        snprintf(png, sizeof png, "%s/regression_trend.png", out);
+        struct stat st;
+        CHECK(stat(png, &st) == 0 && st.st_size > 1000);
+        p.asset_dir = out;
+        md = render(r, &p, 0);
+        CHECK(md && strstr(md, "regression_trend.png"));
+        free(md);
+    }
+    stt_report_free(r);
+}
+
 int main(void)
 {
     TEST_RUN(test_markdown_numbers_match_json);
@@ -371,5 +640,7 @@ int main(void)
     TEST_RUN(test_html_tidy);
     TEST_RUN(test_cpu_limit_policy);
     TEST_RUN(test_replicas_skipped);
+    TEST_RUN(test_summary_reads_verdicts);
+    TEST_RUN(test_tested_established_with_regression);
     return test_summary();
 }
