@@ -653,6 +653,80 @@ static void test_junit_consumer(void)
     CHECK(skipped == (long)t.cases_skipped);
 }
 
+/* One whole run as sttbench tests makes it: the three files, the previous
+ * report archived under its creation time and compared with, and bad
+ * --phase, --check or --config entries refused. */
+static void test_job(void)
+{
+    CHECK(write_file("junit.xml", sample_junit) == 0);
+    write_records("cases");
+    char out[4200], hist[4200], cmd[9000];
+    snprintf(out, sizeof out, "%s/job", tmp);
+    snprintf(hist, sizeof hist, "%s/job/history", tmp);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
+    CHECK(system(cmd) == 0);
+    stt_testreport_job j = stt_testreport_default_job();
+    char junit[4200], cases[4200];
+    snprintf(junit, sizeof junit, "%s", path_of("junit.xml"));
+    snprintf(cases, sizeof cases, "%s", path_of("cases"));
+    j.junit = junit;
+    j.cases_dir = cases;
+    j.out_dir = out;
+    j.history_dir = hist;
+    j.commit = "abc";
+    const char *phases[] = {"build=1.5", "tests=2"};
+    const char *checks[] = {"fuzz=pass:3 targets"};
+    const char *configs[] = {"mode=plain"};
+    j.phases = phases;
+    j.nphases = 2;
+    j.checks = checks;
+    j.nchecks = 1;
+    j.configs = configs;
+    j.nconfigs = 1;
+    char err[256], warn[256];
+    stt_testreport *r = NULL;
+    REQUIRE(stt_testreport_run_job(&j, &r, warn, sizeof warn, err, sizeof err) == 0);
+    CHECK(!warn[0]);
+    CHECK(stt_testreport_case_count(r) == 8);
+    stt_testreport_free(r);
+    /* the second run archives the first and compares with it */
+    REQUIRE(stt_testreport_run_job(&j, &r, warn, sizeof warn, err, sizeof err) == 0);
+    stt_testreport_free(r);
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '^test_results-.*\\.json$' | grep -qx 1", hist);
+    CHECK(system(cmd) == 0);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/test_results.json", out);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    REQUIRE(root);
+    CHECK(json_is_object(json_object_get(root, "history")));
+    CHECK(json_number_value(json_object_get(json_object_get(root, "timings"), "build")) == 1.5);
+    CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(root, "config"), "mode")),
+                 "plain");
+    CHECK(json_is_true(
+        json_object_get(json_array_get(json_object_get(root, "checks"), 0), "passed")));
+    json_decref(root);
+    snprintf(path, sizeof path, "%s/junit.xml", out);
+    CHECK(access(path, R_OK) == 0);
+    snprintf(path, sizeof path, "%s/test_report.html", out);
+    CHECK(access(path, R_OK) == 0);
+
+    const char *bad_phase[] = {"build=soon"}, *bad_check[] = {"fuzz=maybe"}, *bad_config[] = {"=x"};
+    j.phases = bad_phase;
+    j.nphases = 1;
+    CHECK(stt_testreport_run_job(&j, &r, warn, sizeof warn, err, sizeof err) == STT_EINVAL && !r);
+    CHECK(strstr(err, "build=soon") != NULL);
+    j.nphases = 0;
+    j.checks = bad_check;
+    CHECK(stt_testreport_run_job(&j, &r, warn, sizeof warn, err, sizeof err) == STT_EINVAL);
+    j.nchecks = 0;
+    j.configs = bad_config;
+    CHECK(stt_testreport_run_job(&j, &r, warn, sizeof warn, err, sizeof err) == STT_EINVAL);
+    j.nconfigs = 0;
+    j.junit = NULL;
+    CHECK(stt_testreport_run_job(&j, &r, warn, sizeof warn, err, sizeof err) == STT_EINVAL);
+}
+
 static void test_bad_input(void)
 {
     char err[256];
@@ -749,6 +823,7 @@ int main(void)
     TEST_RUN(test_case_history);
     TEST_RUN(test_stability);
     TEST_RUN(test_junit_consumer);
+    TEST_RUN(test_job);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
