@@ -303,8 +303,15 @@ run_tests() {
 
 echo "baseline: running ${targets[*]} unmutated ..." >&2
 if [ ${#targets[@]} -gt 0 ] && ! failed=$(run_tests "$logs/baseline.log" "${targets[@]}"); then
-    echo "baseline fails before any mutation: $failed (log: $logs/baseline.log)" >&2
-    exit 2
+    # On a shared machine a timing-bound test can fail from contention: the
+    # failed ones get one more run before the baseline is declared broken.
+    again=()
+    for t in $failed; do [[ $t == test_* ]] && again+=("$t"); done
+    if [ ${#again[@]} -eq 0 ] || ! failed=$(run_tests "$logs/baseline-again.log" "${again[@]}"); then
+        echo "baseline fails before any mutation: $failed (log: $logs/baseline.log)" >&2
+        exit 2
+    fi
+    echo "baseline: ${again[*]} failed once and passed again (contention?); going on" >&2
 fi
 
 printf '%-11s %-60s %s\n' module "what was broken" "caught by"

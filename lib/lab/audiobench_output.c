@@ -60,6 +60,13 @@ static json_t *result_json(const stt_audiobench *b, const ab_result *r)
         summary_json(&v->wall_s, r->wall, r->n_ok), "process_s",
         summary_json(&v->process_s, r->process, r->n_ok), "queue_s",
         summary_json(&v->queue_s, r->queue, r->n_ok));
+    /* The clip set is there for the one-piece fit; a reader that takes
+     * audio.json's files as a traffic mix can leave it out by this. */
+    json_object_set_new(
+        o, "set",
+        json_string(strncmp(e->file, STT_CORPUS_CLIPS_DIR "/", sizeof STT_CORPUS_CLIPS_DIR)
+                        ? "main"
+                        : "clips"));
     json_object_set_new(o, "rtf", num(rtf));
     json_object_set_new(o, "rtfx", num(1 / rtf));
     json_object_set_new(o, "wer",

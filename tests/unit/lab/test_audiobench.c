@@ -219,6 +219,7 @@ static void test_run_against_fake_server(void)
     json_t *r0 = find_named(res, "file", "clips/clip_0880.wav", "profile", "balanced");
     REQUIRE(r0);
     CHECK(json_integer_value(json_object_get(r0, "pieces")) == 1);
+    CHECK_STR_EQ(json_string_value(json_object_get(r0, "set")), "clips");
     CHECK(json_is_number(json_object_get(r0, "duration_s")));
     CHECK(json_array_size(json_object_get(json_object_get(r0, "process_s"), "samples")) == 3);
     json_t *fits = json_object_get(doc, "fits");
