@@ -119,6 +119,10 @@ static int plan(stt_audiobench *b, char *err, size_t errlen)
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", b->p.corpus, e->file);
         if ((rc = stt_upload_read(path, 1, &b->uploads[b->nfiles], err, errlen))) return rc;
+        /* The upload borrows its name from the path: give it the entry's,
+         * which lives as long as the benchmark. */
+        const char *slash = strrchr(e->file, '/');
+        b->uploads[b->nfiles].filename = slash ? slash + 1 : e->file;
         b->files[b->nfiles++] = e;
     }
     b->nres = b->nfiles * (size_t)b->nprofiles;
