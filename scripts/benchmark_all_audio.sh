@@ -1,13 +1,15 @@
 #!/bin/sh
 # Audio benchmark of sttd on the real-speech corpus: every profile, files up to
-# 600 s (longer ones are listed as skipped), report in results/audio/.
-# Usage: scripts/benchmark_all_audio.sh [extra `sttbench audio` options, e.g. --repeat 3]
+# 600 s (longer ones are listed as skipped, with the reason) and the clip set,
+# 5 interleaved rounds (every figure with n, median and 95% interval), report in
+# results/audio/ (docs/AUDIO_BENCH.md).
+# Usage: scripts/benchmark_all_audio.sh [extra `sttbench audio` options, e.g. --repeat 8]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${BUILD_DIR:-build}
 scripts/build.sh "$build"
-if [ ! -f corpus/manifest.json ]; then
+if [ ! -f corpus/manifest.json ] || [ ! -f corpus/clips/manifest.json ]; then
     "$build/sttbench" corpus --out corpus
 fi
 mkdir -p results/audio

@@ -1,7 +1,9 @@
 #!/bin/sh
 # sttd against the raw engine on this machine: overhead, accuracy per profile,
 # memory per worker, one request on two cores, throughput and fairness, each
-# with PASS/FAIL (docs/SERVICE_BENCH.md). Results in results/service/.
+# in 5 rounds with sttd and its baseline alternating, and a verdict (PASS, FAIL
+# or undetermined) from the 95% interval (docs/SERVICE_BENCH.md). Results in
+# results/service/.
 # Usage: scripts/benchmark_service.sh [extra `sttbench service` options, e.g. --quick]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

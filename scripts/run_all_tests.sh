@@ -22,6 +22,9 @@ The last line printed is "N passed, N failed" (", N skipped" when some were).
                       run each for SECONDS on its seeds; a crash fails the run
   --min-coverage PCT  line coverage threshold for lib/ (80)
   --label L           run only the tests with CTest label L (ctest -L L)
+  --stability [N]     then run the fast subset (tests not labelled slow) N more
+                      times (3) and report every case whose outcome changed
+                      (flaky: fails the run) or whose time varied over 3x
   --jobs N            parallel build and test jobs (number of CPUs)
   --out DIR           report folder (test_reports)
   -h, --help          this text
@@ -34,7 +37,7 @@ die_usage() {
     exit 2
 }
 
-BUILD_DIR="" COVERAGE=1 SANITIZE=0 VALGRIND=0 FUZZ=0 MIN_COV=80 LABEL="" OUT=""
+BUILD_DIR="" COVERAGE=1 SANITIZE=0 VALGRIND=0 FUZZ=0 MIN_COV=80 LABEL="" OUT="" STABILITY=0
 JOBS=$(nproc 2>/dev/null || echo 2)
 MAX_TEST_SECONDS=10 SLOW_SECONDS=5
 
@@ -47,6 +50,9 @@ while [ $# -gt 0 ]; do
     --fuzz) [ $# -ge 2 ] || die_usage "$1 needs a value"; FUZZ=$2; shift ;;
     --min-coverage) [ $# -ge 2 ] || die_usage "$1 needs a value"; MIN_COV=$2; shift ;;
     --label) [ $# -ge 2 ] || die_usage "$1 needs a value"; LABEL=$2; shift ;;
+    --stability)
+        STABILITY=3
+        if [[ ${2:-} =~ ^[0-9]+$ ]]; then STABILITY=$2; shift; fi ;;
     --jobs) [ $# -ge 2 ] || die_usage "$1 needs a value"; JOBS=$2; shift ;;
     --out) [ $# -ge 2 ] || die_usage "$1 needs a value"; OUT=$2; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -55,6 +61,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [[ $FUZZ =~ ^[0-9]+$ ]] || die_usage "--fuzz wants whole seconds"
+[[ $STABILITY =~ ^[0-9]+$ ]] || die_usage "--stability wants a number of runs"
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die_usage "--jobs wants a positive number"
 [[ $MIN_COV =~ ^[0-9]+([.][0-9]+)?$ ]] || die_usage "--min-coverage wants a percentage"
 
@@ -130,14 +137,17 @@ CTEST_FILTER=()
 [ -n "$LABEL" ] && CTEST_FILTER=(-L "$LABEL")
 JUNIT=$BUILD/junit-ctest.xml
 TESTLIST=$BUILD/ctest-tests.json
-rm -f "$JUNIT"
+# testlib records every case (name, status, time, failed checks) here.
+CASES=$BUILD/test-cases
+rm -rf "$JUNIT" "$CASES"
+mkdir -p "$CASES"
 # Counters from an earlier run would add up with this one's.
 [ "$COVERAGE" = 1 ] && find "$BUILD" -name '*.gcda' -delete
 ctest --test-dir "$BUILD" "${CTEST_FILTER[@]}" --show-only=json-v1 >"$TESTLIST" 2>>"$LOG"
 say "tests (-j $JOBS${LABEL:+, label $LABEL})"
 t0=$(t_now)
-ctest --test-dir "$BUILD" "${CTEST_FILTER[@]}" --output-junit "$JUNIT" --output-on-failure \
-    -j "$JOBS" 2>&1 | tee "$BUILD/ctest.log" | grep -E '^ *[0-9]+/[0-9]+ Test|tests passed|^[^ ].*(Failed|Timeout)' || true
+STT_TEST_CASES_DIR=$CASES ctest --test-dir "$BUILD" "${CTEST_FILTER[@]}" --output-junit "$JUNIT" \
+    --output-on-failure -j "$JOBS" 2>&1 | tee "$BUILD/ctest.log" | grep -E '^ *[0-9]+/[0-9]+ Test|tests passed|^[^ ].*(Failed|Timeout)' || true
 T_TESTS=$(t_since "$t0")
 if [ ! -s "$JUNIT" ]; then
     echo "run_all_tests.sh: ctest wrote no $JUNIT; see $BUILD/ctest.log" >&2
@@ -161,6 +171,26 @@ if [ "$COVERAGE" = 1 ]; then
         CHECK_ARGS+=(--check "coverage=fail:gcovr failed, see $LOG")
     fi
     REPORT_ARGS+=(--phase "coverage=$(t_since "$t0")")
+fi
+
+# ---- 3b. stability: the fast subset again, N times ----------------------------------------
+if [ "$STABILITY" -gt 0 ]; then
+    say "stability: the fast subset (not labelled slow) $STABILITY more times"
+    t0=$(t_now)
+    rm -rf "$BUILD/stability"
+    for k in $(seq 1 "$STABILITY"); do
+        run=$BUILD/stability/run-$k
+        mkdir -p "$run/cases"
+        STT_TEST_CASES_DIR=$run/cases ctest --test-dir "$BUILD" "${CTEST_FILTER[@]}" -LE slow \
+            --output-junit "$run/junit.xml" -j "$JOBS" >"$run/ctest.log" 2>&1 || true
+        if [ -s "$run/junit.xml" ]; then
+            REPORT_ARGS+=(--stability-run "$run")
+            echo "   run $k: $(grep -E 'tests passed' "$run/ctest.log" | tail -n 1)"
+        else
+            CHECK_ARGS+=(--check "stability=fail:run $k wrote no JUnit, see $run/ctest.log")
+        fi
+    done
+    REPORT_ARGS+=(--phase "stability=$(t_since "$t0")")
 fi
 
 # ---- 4. valgrind ---------------------------------------------------------------------------
@@ -243,7 +273,7 @@ if [ ! -x "$BUILD/sttbench" ]; then
     echo "run_all_tests.sh: $BUILD/sttbench was not built" >&2
     exit 2
 fi
-"$BUILD/sttbench" tests --junit "$JUNIT" --ctest-json "$TESTLIST" --out "$OUT" \
+"$BUILD/sttbench" tests --junit "$JUNIT" --cases "$CASES" --ctest-json "$TESTLIST" --out "$OUT" \
     --history "$OUT/history" --max-test-seconds "$MAX_TEST_SECONDS" --slow-seconds "$SLOW_SECONDS" \
     --config "mode=$MODE" --config "build_dir=${BUILD#"$ROOT"/}" --config "jobs=$JOBS" \
     --config "label_filter=${LABEL:-all}" "${REPORT_ARGS[@]}" "${CHECK_ARGS[@]}"

@@ -12,8 +12,9 @@ packages=(
   # libraries
   libmicrohttpd-dev libjansson-dev libsndfile1-dev libsoxr-dev libgsl-dev
   libcurl4-openssl-dev libxml2-dev
-  # test system: coverage, HTML check, sanitizers' and fuzzers' compiler, memcheck
-  gcovr tidy clang-14 libclang-rt-14-dev valgrind curl
+  # test system: coverage, HTML check, sanitizers' and fuzzers' compiler, memcheck,
+  # a JUnit consumer that reads our junit.xml back in the tests
+  gcovr tidy clang-14 libclang-rt-14-dev valgrind curl python3-junitparser
   # measurement: scoring, charts, metrics lint, reference load tool, load balancer
   sctk gnuplot-nox prometheus wrk haproxy jq iproute2
   # audio tools used to make test fixtures

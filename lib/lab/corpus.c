@@ -54,7 +54,7 @@ static const file_spec specs[] = {
 
 stt_corpus_params stt_corpus_default_params(void)
 {
-    stt_corpus_params p = {DEFAULT_TESTDATA, 0, 0.6, 1};
+    stt_corpus_params p = {DEFAULT_TESTDATA, 0, 0.6, 1, 1};
     return p;
 }
 
@@ -152,8 +152,8 @@ static int load_clip(const char *testdata, const char *id, clip *c, char *err, s
     return 0;
 }
 
-int stt_corpus_clip_pcm(const char *testdata_dir, const char *id, short **pcm, size_t *n,
-                        char *err, size_t errlen)
+int stt_corpus_clip_pcm(const char *testdata_dir, const char *id, short **pcm, size_t *n, char *err,
+                        size_t errlen)
 {
     clip c;
     int rc = load_clip(testdata_dir ? testdata_dir : DEFAULT_TESTDATA, id, &c, err, errlen);
@@ -433,6 +433,50 @@ static int assemble(const clip *clips, const size_t *seq, size_t n_seq, size_t p
     return 0;
 }
 
+/* The clip set: every clip alone, followed by its pause, in OUT/clips with
+ * its own manifest, as single utterances for fits over one-piece requests.
+ * Clip 0870 is left out: with its pause it is speech_0008s.wav already. */
+static int write_clip_set(const char *out_dir, const clip *clips, size_t pause_n, double max_s,
+                          stt_corpus_entry *entries, size_t *n, char *err, size_t errlen)
+{
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/" STT_CORPUS_CLIPS_DIR, out_dir);
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return stt_seterr(err, errlen, STT_EIO, "%s: %s", dir, strerror(errno));
+    size_t first = *n;
+    int rc = 0;
+    for (size_t i = 1; i < N_CLIPS && !rc; i++) {
+        const clip *c = &clips[i];
+        if (max_s > 0 && (double)(c->n + pause_n) / CORPUS_RATE > max_s) continue;
+        char name[160];
+        const char *id = !strncmp(c->id, LIBRIVOX_PREFIX, strlen(LIBRIVOX_PREFIX))
+                             ? c->id + strlen(LIBRIVOX_PREFIX)
+                             : c->id;
+        snprintf(name, sizeof name, "clip_%s.wav", id);
+        for (char *q = name; *q; q++)
+            if (*q == '/') *q = '_';
+        short *pcm = calloc(c->n + pause_n, sizeof *pcm);
+        if (!pcm) return STT_ENOMEM;
+        memcpy(pcm, c->pcm, c->n * sizeof *pcm);
+        char path[2400];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        rc = write_pcm(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, CORPUS_RATE, 1, pcm, c->n + pause_n,
+                       err, errlen);
+        free(pcm);
+        if (!rc) rc = describe(dir, name, "wav", c->ref, 1, &entries[(*n)++], err, errlen);
+    }
+    if (!rc) rc = write_json(dir, entries + first, *n - first, err, errlen);
+    /* The caller's list names them from the corpus folder. */
+    for (size_t i = first; !rc && i < *n; i++) {
+        char *f = malloc(strlen(entries[i].file) + sizeof STT_CORPUS_CLIPS_DIR + 1);
+        if (!f) return STT_ENOMEM;
+        sprintf(f, STT_CORPUS_CLIPS_DIR "/%s", entries[i].file);
+        free(entries[i].file);
+        entries[i].file = f;
+    }
+    return rc;
+}
+
 int stt_corpus_build(const char *out_dir, const stt_corpus_params *p, stt_corpus_entry **out,
                      size_t *n_out, char *err, size_t errlen)
 {
@@ -449,7 +493,7 @@ int stt_corpus_build(const char *out_dir, const stt_corpus_params *p, stt_corpus
     int rc = load_clips(testdata, clips, err, errlen);
     if (rc) return rc;
 
-    size_t cap = N_SPECS + 4, n = 0;
+    size_t cap = N_SPECS + 4 + N_CLIPS, n = 0;
     stt_corpus_entry *entries = calloc(cap, sizeof *entries);
     size_t seq_cap = 4096;
     size_t *seq = malloc(seq_cap * sizeof *seq);
@@ -506,6 +550,8 @@ int stt_corpus_build(const char *out_dir, const stt_corpus_params *p, stt_corpus
         free(ref);
     }
     if (!rc) rc = write_json(out_dir, entries, n, err, errlen);
+    if (!rc && p->clips)
+        rc = write_clip_set(out_dir, clips, pause_n, p->max_duration_s, entries, &n, err, errlen);
 done:
     free(seq);
     free_clips(clips, N_CLIPS);
@@ -575,4 +621,46 @@ int stt_corpus_load_manifest(const char *dir, stt_corpus_entry **out, size_t *n_
     *out = e;
     *n_out = n;
     return 0;
+}
+
+int stt_corpus_load_all(const char *dir, stt_corpus_entry **out, size_t *n_out, char *err,
+                        size_t errlen)
+{
+    int rc = stt_corpus_load_manifest(dir, out, n_out, err, errlen);
+    if (rc) return rc;
+    char sub[2048], path[2100];
+    snprintf(sub, sizeof sub, "%s/" STT_CORPUS_CLIPS_DIR, dir);
+    snprintf(path, sizeof path, "%s/manifest.json", sub);
+    struct stat st;
+    if (stat(path, &st)) return 0; /* a corpus built before the clip set */
+    stt_corpus_entry *c = NULL;
+    size_t nc = 0;
+    if ((rc = stt_corpus_load_manifest(sub, &c, &nc, err, errlen))) goto fail;
+    stt_corpus_entry *all = realloc(*out, (*n_out + nc + 1) * sizeof *all);
+    if (!all) {
+        stt_corpus_free_entries(c, nc);
+        rc = STT_ENOMEM;
+        goto fail;
+    }
+    *out = all;
+    for (size_t i = 0; i < nc; i++) {
+        char *f = malloc(strlen(c[i].file) + sizeof STT_CORPUS_CLIPS_DIR + 1);
+        if (!f) {
+            stt_corpus_free_entries(c + i, nc - i);
+            free(c);
+            rc = STT_ENOMEM;
+            goto fail;
+        }
+        sprintf(f, STT_CORPUS_CLIPS_DIR "/%s", c[i].file);
+        free(c[i].file);
+        c[i].file = f;
+        all[(*n_out)++] = c[i];
+    }
+    free(c);
+    return 0;
+fail:
+    stt_corpus_free_entries(*out, *n_out);
+    *out = NULL;
+    *n_out = 0;
+    return rc;
 }

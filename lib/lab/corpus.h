@@ -22,7 +22,13 @@ typedef struct stt_corpus_params {
     double max_duration_s;    /* build only lengths up to this (<= 0: all) */
     double pause_s;           /* silence after every clip; default 0.6 */
     int formats;              /* also write the MP3/FLAC/OGG/44.1k copies; default 1 */
+    int clips;                /* also write the clip set (STT_CORPUS_CLIPS_DIR); default 1 */
 } stt_corpus_params;
+
+/* The clip set: each source clip alone with its pause (1 to 7 s, one
+ * utterance each), in this subfolder of the corpus with a manifest of its
+ * own, so that other readers of the main manifest do not see it. */
+#define STT_CORPUS_CLIPS_DIR "clips"
 
 typedef struct stt_corpus_entry {
     char *file;        /* name relative to the corpus directory */
@@ -39,7 +45,8 @@ stt_corpus_params stt_corpus_default_params(void);
 
 /* Writes the corpus into out_dir (created if missing; existing files of the
  * same names are replaced). On success *out / *n_out (either may be NULL)
- * receive the manifest entries, to free with stt_corpus_free_entries().
+ * receive the entries of both manifests (the clip set's files named
+ * "clips/NAME"), to free with stt_corpus_free_entries().
  * Returns 0, STT_EIO (testdata missing, write failure), STT_EAUDIO or STT_ENOMEM. */
 int stt_corpus_build(const char *out_dir, const stt_corpus_params *p, stt_corpus_entry **out,
                      size_t *n_out, char *err, size_t errlen);
@@ -48,6 +55,11 @@ int stt_corpus_build(const char *out_dir, const stt_corpus_params *p, stt_corpus
  * Returns 0, STT_EIO (no such file), STT_EINVAL (malformed) or STT_ENOMEM. */
 int stt_corpus_load_manifest(const char *dir, stt_corpus_entry **out, size_t *n_out, char *err,
                              size_t errlen);
+
+/* dir/manifest.json followed by the clip set's manifest when there is one,
+ * its files named "clips/NAME" (relative to dir). As load_manifest. */
+int stt_corpus_load_all(const char *dir, stt_corpus_entry **out, size_t *n_out, char *err,
+                        size_t errlen);
 
 void stt_corpus_free_entries(stt_corpus_entry *e, size_t n);
 
@@ -63,8 +75,8 @@ int stt_corpus_clip_reference(const char *testdata_dir, const char *id, char *bu
 
 /* The samples of a testdata clip (16 kHz mono, 16-bit) into *pcm (malloc'd,
  * the caller frees) and *n. Returns 0 or STT_EIO / STT_EAUDIO / STT_ENOMEM. */
-int stt_corpus_clip_pcm(const char *testdata_dir, const char *id, short **pcm, size_t *n,
-                        char *err, size_t errlen);
+int stt_corpus_clip_pcm(const char *testdata_dir, const char *id, short **pcm, size_t *n, char *err,
+                        size_t errlen);
 
 #define STT_CORPUS_RATE 16000
 

@@ -1,20 +1,93 @@
 #include "testlib.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 int test_case_failed;
 static int passed, failed;
+
+/* ---- the per-case record ----
+ *
+ * With STT_TEST_CASES_DIR set, each program also writes DIR/PROGRAM.cases, one
+ * tab-separated record per line, for the test report (lib/lab/testreport):
+ *   start NAME                      a case begins
+ *   fail  NAME FILE:LINE EXPR       a check failed in it
+ *   end   NAME ok|FAIL SECONDS      it ended (monotonic wall time)
+ * A start without its end means the program died inside that case. Fields
+ * escape backslash, tab and newline as \\, \t, \n. Every record is flushed at
+ * once so that a crash keeps what came before it. */
+static FILE *cases_file;
+static const char *current_case;
+
+static FILE *cases_open(void)
+{
+    static int tried;
+    if (tried) return cases_file;
+    tried = 1;
+    const char *dir = getenv("STT_TEST_CASES_DIR");
+    if (!dir || !*dir) return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.cases", dir, program_invocation_short_name);
+    cases_file = fopen(path, "w");
+    if (!cases_file) fprintf(stderr, "testlib: cannot write %s: %s\n", path, strerror(errno));
+    return cases_file;
+}
+
+static void cases_field(FILE *f, const char *s)
+{
+    fputc('\t', f);
+    for (; s && *s; s++) {
+        if (*s == '\\')
+            fputs("\\\\", f);
+        else if (*s == '\t')
+            fputs("\\t", f);
+        else if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void cases_record(const char *kind, const char *a, const char *b)
+{
+    FILE *f = cases_open();
+    if (!f) return;
+    fputs(kind, f);
+    cases_field(f, current_case ? current_case : "(outside a case)");
+    if (a) cases_field(f, a);
+    if (b) cases_field(f, b);
+    fputc('\n', f);
+    fflush(f);
+}
+
+static double monotonic_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
 
 void test_fail(const char *file, int line, const char *expr)
 {
     fprintf(stderr, "%s:%d: check failed: %s\n", file, line, expr);
     test_case_failed = 1;
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%d", file, line);
+    cases_record("fail", where, expr);
 }
 
 void test_run(const char *name, void (*fn)(void))
 {
     test_case_failed = 0;
+    current_case = name;
+    cases_record("start", NULL, NULL);
+    double t0 = monotonic_s();
     fn();
+    char secs[32];
+    snprintf(secs, sizeof secs, "%.6f", monotonic_s() - t0);
+    cases_record("end", test_case_failed ? "FAIL" : "ok", secs);
+    current_case = NULL;
     if (test_case_failed) {
         failed++;
         fprintf(stderr, "FAIL %s\n", name);

@@ -4,6 +4,9 @@
  * CHECK prints file:line and the expression, marks the case failed and goes on,
  * REQUIRE returns from the case. main() ends with `return test_summary();`,
  * which prints "N passed, N failed" and returns non-zero on any failure.
+ * With STT_TEST_CASES_DIR set, every case is also recorded, with its time and
+ * the file:line of each failed check, in DIR/PROGRAM.cases (format in
+ * testlib.c), which the test report reads.
  */
 #ifndef STT_TESTLIB_H
 #define STT_TESTLIB_H

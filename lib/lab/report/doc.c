@@ -86,6 +86,44 @@ const char *rpt_cite(doc *d, const src *s, const char *unit, const char *fmt, ..
     return with_ref(d, text, ref);
 }
 
+const char *rpt_cite_ci(doc *d, const src *s, const char *unit, const char *base, const char *key,
+                        const char *ci_key, const char *n_key)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s.%s", base, key);
+    if (!s) return with_ref(d, "not measured", 0);
+    double v = rpt_jnumv(rpt_jpath(s->j, path));
+    int ref = source_ref(d, s, RPT_SRC_FIELD, path, isfinite(v));
+    if (!isfinite(v)) return with_ref(d, "not measured", ref);
+    char text[320], iv[160] = "", nn[48] = "";
+    value_text(text, sizeof text, v, unit);
+    snprintf(path, sizeof path, "%s.%s", base, ci_key);
+    json_t *ci = rpt_jpath(s->j, path);
+    double lo = rpt_jnumv(json_array_get(ci, 0)), hi = rpt_jnumv(json_array_get(ci, 1));
+    double scale = unit && !strcmp(unit, "MiB")   ? 1048576.0
+                   : unit && !strcmp(unit, "GiB") ? 1073741824.0
+                                                  : 1;
+    if (isfinite(lo) && isfinite(hi)) {
+        char a[64], b[64];
+        fmt_num(a, sizeof a, lo / scale);
+        fmt_num(b, sizeof b, hi / scale);
+        snprintf(iv, sizeof iv, " [%s, %s]", a, b);
+    } else {
+        snprintf(iv, sizeof iv, " (no interval)");
+    }
+    if (n_key) {
+        snprintf(path, sizeof path, "%s.%s", base, n_key);
+        double n = rpt_jnumv(rpt_jpath(s->j, path));
+        if (isfinite(n))
+            snprintf(nn, sizeof nn, ", n=%.0f", n);
+        else
+            snprintf(nn, sizeof nn, ", n not recorded");
+    }
+    size_t l = strlen(text);
+    snprintf(text + l, sizeof text - l, "%s%s", iv, nn);
+    return with_ref(d, text, ref);
+}
+
 const char *rpt_derived(doc *d, double v, const char *unit, const char *how)
 {
     char text[128];

@@ -201,6 +201,12 @@ const char *rpt_cite(doc *d, const src *s, const char *unit, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 /* A computed figure: "VALUE UNIT [N]", the row saying how it was derived. */
 const char *rpt_derived(doc *d, double v, const char *unit, const char *how);
+/* "VALUE UNIT [LO, HI], n=N [ref]": the number at BASE.KEY in s with the
+ * interval (an array of two) at BASE.CI_KEY and n at BASE.N_KEY (NULL: not
+ * shown); one reference, to the value's field. Files from before intervals
+ * were recorded give "(no interval)". Lives in d's ring like rpt_cite's. */
+const char *rpt_cite_ci(doc *d, const src *s, const char *unit, const char *base, const char *key,
+                        const char *ci_key, const char *n_key);
 /* A comparable figure of s's "metrics" block (results.h) by its name
  * (printf-formatted): "MEDIAN UNIT [LO, HI], n=N [R]", with " (C% interval)"
  * when the interval's coverage is under 95% (n too small to reach it); unit

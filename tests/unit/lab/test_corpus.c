@@ -1,3 +1,4 @@
+#include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static void test_build_deterministic(void)
     REQUIRE(stt_corpus_build(a, &p, &ea, &na, err, sizeof err) == 0);
     REQUIRE(stt_corpus_build(b, &p, &eb, &nb, err, sizeof err) == 0);
     REQUIRE(na == nb);
-    CHECK(na == 6); /* 8 s, 25 s and its MP3, FLAC, OGG, 44.1 kHz copies */
+    CHECK(na == 16); /* 8 s, 25 s and its MP3, FLAC, OGG, 44.1 kHz copies; 10 clips */
     const char *formats[] = {"wav", "mp3", "flac", "ogg"};
     for (size_t f = 0; f < 4; f++) {
         int seen = 0;
@@ -50,8 +51,8 @@ static void test_build_deterministic(void)
         free(da);
         free(db);
     }
-    const char *man[] = {"manifest.json", "manifest.tsv"};
-    for (size_t k = 0; k < 2; k++) {
+    const char *man[] = {"manifest.json", "manifest.tsv", "clips/manifest.json"};
+    for (size_t k = 0; k < 3; k++) {
         char pa[1024], pb[1024];
         snprintf(pa, sizeof pa, "%s/%s", a, man[k]);
         snprintf(pb, sizeof pb, "%s/%s", b, man[k]);
@@ -66,7 +67,7 @@ static void test_build_deterministic(void)
     /* The manifest reads back as built, and every duration is the file's own. */
     stt_corpus_entry *m = NULL;
     size_t nm = 0;
-    REQUIRE(stt_corpus_load_manifest(a, &m, &nm, err, sizeof err) == 0);
+    REQUIRE(stt_corpus_load_all(a, &m, &nm, err, sizeof err) == 0);
     REQUIRE(nm == na);
     for (size_t i = 0; i < nm; i++) {
         CHECK_STR_EQ(m[i].file, ea[i].file);
@@ -187,6 +188,51 @@ static void test_selection(void)
     CHECK(stt_corpus_selected(&over, 0) == 1); /* no limit */
 }
 
+/* The clip set: every source clip but 0870 (which speech_0008s.wav is) alone
+ * with its pause, in clips/ with a manifest of its own that the main one
+ * does not include. */
+static void test_clip_set(void)
+{
+    char a[512], err[256] = "";
+    snprintf(a, sizeof a, "%s", test_tmpdir());
+    stt_corpus_params p = stt_corpus_default_params();
+    p.testdata_dir = STT_TESTDATA_DIR;
+    p.max_duration_s = 10;
+    p.formats = 0;
+    stt_corpus_entry *e = NULL, *m = NULL, *c = NULL;
+    size_t n = 0, nm = 0, nc = 0;
+    REQUIRE(stt_corpus_build(a, &p, &e, &n, err, sizeof err) == 0);
+    REQUIRE(stt_corpus_load_manifest(a, &m, &nm, err, sizeof err) == 0);
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/clips", a);
+    REQUIRE(stt_corpus_load_manifest(sub, &c, &nc, err, sizeof err) == 0);
+    CHECK(nm == 1 && !strcmp(m[0].file, "speech_0008s.wav"));
+    CHECK(nc == 10 && n == 11);
+    CHECK(find(e, n, "clips/clip_0880.wav") && find(e, n, "clips/clip_cards_001.wav") &&
+          find(e, n, "clips/clip_goforward.wav") && !find(e, n, "clips/clip_0870.wav"));
+    for (size_t i = 0; i < nc; i++) {
+        CHECK(c[i].clips == 1 && c[i].sample_rate == 16000 && c[i].channels == 1);
+        CHECK(c[i].duration_s > 1.0 && c[i].duration_s < 7.5);
+    }
+    stt_corpus_entry *g = find(c, nc, "clip_goforward.wav");
+    REQUIRE(g);
+    CHECK_STR_EQ(g->reference, "go forward ten meters");
+    stt_corpus_entry *k = find(c, nc, "clip_0880.wav");
+    REQUIRE(k);
+    CHECK(fabs(k->duration_s - (2.99 + p.pause_s)) < 0.001);
+    /* A corpus built without the clip set loads as before. */
+    stt_corpus_entry *all = NULL;
+    size_t nall = 0;
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/clips'", a);
+    CHECK(system(cmd) == 0);
+    CHECK(stt_corpus_load_all(a, &all, &nall, err, sizeof err) == 0 && nall == 1);
+    stt_corpus_free_entries(all, nall);
+    stt_corpus_free_entries(e, n);
+    stt_corpus_free_entries(m, nm);
+    stt_corpus_free_entries(c, nc);
+}
+
 static void test_bad_manifest(void)
 {
     char dir[512], path[1024], err[256];
@@ -210,5 +256,6 @@ int main(void)
     TEST_RUN(test_pause_after_each_clip);
     TEST_RUN(test_selection);
     TEST_RUN(test_bad_manifest);
+    TEST_RUN(test_clip_set);
     return test_summary();
 }

@@ -138,11 +138,11 @@ static void test_grace_from_the_slowest_request(void)
 {
     stt_report_decision d;
     decide(SAMPLE, 0, &d);
-    /* balanced's single-piece fit: 0.45 + 0.15 x 600 on one core, twice */
-    CHECK(d.sttd_grace_s == (int)ceil(2 * (0.45 + 0.15 * 600)));
-    CHECK(fabs(d.fit_a - 0.45) < 1e-9 && fabs(d.fit_b - 0.15) < 1e-9);
+    /* the sample's balanced single-piece fit, 0 + 0.1933 x 600 on one core, twice */
+    CHECK(d.sttd_grace_s == (int)ceil(2 * (0 + 0.1933 * 600)));
+    CHECK(fabs(d.fit_a - 0) < 1e-9 && fabs(d.fit_b - 0.1933) < 1e-9);
     decide(SAMPLE, 2.0, &d); /* 2-core pods: 300 s is cut in 44 pieces, 2 at once */
-    CHECK(d.sttd_grace_s == (int)ceil(2 * (0.45 + 0.15 * 600 / 2)));
+    CHECK(d.sttd_grace_s == (int)ceil(2 * (0 + 0.1933 * 600 / 2)));
     CHECK(isfinite(d.long_file_s) && d.long_file_s > 0);
 }
 

@@ -1,29 +1,32 @@
-/* sttbench corpus: builds the real-speech benchmark corpus (see lib/corpus.h). */
+/* sttbench corpus: builds the real-speech benchmark corpus (lib/lab/corpus.h). */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "corpus.h"
 #include "error.h"
+#include "parse.h"
 #include "sttbench.h"
-#include "sttbench_common.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sttbench corpus --out DIR [--max-duration S] [--testdata DIR] [--no-formats]\n"
+            "                       [--no-clips]\n"
             "\n"
             "Builds benchmark files from ~8 s to ~13.5 min (16 kHz mono WAV) from the speech\n"
             "in pocketsphinx-testdata, plus the 25 s file as MP3, FLAC, Ogg/Vorbis and\n"
             "44.1 kHz stereo WAV; writes DIR/manifest.json and DIR/manifest.tsv with each\n"
-            "file's duration, size, format and reference transcript. Deterministic.\n"
+            "file's duration, size, format and reference transcript; and the clip set: each\n"
+            "source clip alone (1 to 7 s, one utterance), in DIR/clips with its own manifest.\n"
+            "Deterministic.\n"
             "\n"
             "  --out DIR          output directory (created if missing)\n"
             "  --max-duration S   build only files up to S seconds (default: all)\n"
             "  --pause S          silence after each clip (default 0.6)\n"
             "  --testdata DIR     pocketsphinx-testdata (default %s)\n"
-            "  --no-formats       skip the MP3/FLAC/OGG/44.1 kHz copies\n",
+            "  --no-formats       skip the MP3/FLAC/OGG/44.1 kHz copies\n"
+            "  --no-clips         skip the clip set\n",
             stt_corpus_default_params().testdata_dir);
 }
 
@@ -36,13 +39,11 @@ static int bad_value(const char *opt, const char *v, const char *want)
 
 int bench_corpus_main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"max-duration", required_argument, 0, 'm'},
-                                         {"pause", required_argument, 0, 'p'},
-                                         {"testdata", required_argument, 0, 't'},
-                                         {"no-formats", no_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},   {"max-duration", required_argument, 0, 'm'},
+        {"pause", required_argument, 0, 'p'}, {"testdata", required_argument, 0, 't'},
+        {"no-formats", no_argument, 0, 'n'},  {"no-clips", no_argument, 0, 'C'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     stt_corpus_params p = stt_corpus_default_params();
     const char *out = NULL;
     int c;
@@ -53,11 +54,11 @@ int bench_corpus_main(int argc, char **argv)
             out = optarg;
             break;
         case 'm':
-            if (bench_parse_double(optarg, &p.max_duration_s, 0) || !isfinite(p.max_duration_s))
+            if (stt_parse_double(optarg, 0, 1e9, &p.max_duration_s))
                 return bad_value("max-duration", optarg, "seconds >= 0; 0: all");
             break;
         case 'p':
-            if (bench_parse_double(optarg, &p.pause_s, 0) || !isfinite(p.pause_s))
+            if (stt_parse_double(optarg, 0, 1e6, &p.pause_s))
                 return bad_value("pause", optarg, "seconds >= 0");
             break;
         case 't':
@@ -65,6 +66,9 @@ int bench_corpus_main(int argc, char **argv)
             break;
         case 'n':
             p.formats = 0;
+            break;
+        case 'C':
+            p.clips = 0;
             break;
         case 'h':
             usage(stdout);
