@@ -230,7 +230,11 @@ static int read_audio_json(const char *path, const json_t *j, builder *m, char *
     for (size_t i = 0; !rc && i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
         const char *f = json_string_value(json_object_get(e, "file"));
+        const char *set = json_string_value(json_object_get(e, "set"));
         double dur = json_number_value(json_object_get(e, "duration_s"));
+        /* The single clips (set "clips") are measured to fit the fixed cost
+         * per request; they are not part of the traffic. */
+        if (set && !strcmp(set, "clips")) continue;
         if (!f || !(dur > 0) || stt_mix_find(m->f, f) >= 0) continue;
         const char *dot = strrchr(f, '.');
         rc = mix_add(m, dur, 1.0, NULL, f, dot ? dot + 1 : NULL);

@@ -7,8 +7,9 @@
  *   itself, DIR/manifest, DIR/manifest.json or DIR/manifest.tsv (with
  *   DIR/manifest.json beside it). Every file of the manifest weighs 1; the
  *   selection parameters below keep, drop and weigh them.
- * - an audio.json (its results' files, each once, weight 1); its entries have
- *   durations and names but no readable path.
+ * - an audio.json (its results' files, each once, weight 1; the single
+ *   clips of its "clips" set, measured for the fixed cost, are left out);
+ *   its entries have durations and names but no readable path.
  * - a text list of "PATH [WEIGHT]" lines: PATH (no white space) relative to
  *   the list's folder unless absolute, WEIGHT a real >= 0 (1 when absent; 0
  *   leaves the line out); blank lines and lines starting with '#' are skipped.

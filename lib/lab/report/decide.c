@@ -105,6 +105,10 @@ static void traffic(const stt_report *r, rpt_deploy *dp)
     json_t *res = json_object_get(au->j, "results");
     for (size_t i = 0; i < json_array_size(res) && dp->mix_n < RPT_MIX_MAX; i++) {
         json_t *x = json_array_get(res, i);
+        /* The single clips (set "clips") are there to fit the fixed cost;
+         * they are not the traffic. */
+        const char *set = json_string_value(json_object_get(x, "set"));
+        if (set && !strcmp(set, "clips")) continue;
         double d = stt_results_get_num(x, "duration_s");
         int seen = 0;
         for (int k = 0; k < dp->mix_n; k++)
