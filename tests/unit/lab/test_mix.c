@@ -175,10 +175,26 @@ static void test_corpus_manifest(void)
     CHECK(m.n == 0 && m.duration_s == NULL && f.n == 0 && f.path == NULL);
 }
 
+/* The single clips audio.json measures for the fixed cost are not traffic. */
+static void test_audio_json_leaves_out_the_clip_set(void)
+{
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/audio.json", test_tmpdir());
+    write_file(path, "{\"results\": [{\"file\": \"a.wav\", \"duration_s\": 60},"
+                     "{\"file\": \"c1.wav\", \"duration_s\": 3, \"set\": \"clips\"},"
+                     "{\"file\": \"b.wav\", \"duration_s\": 300, \"set\": \"main\"}]}\n");
+    stt_mix m;
+    REQUIRE(stt_mix_load(path, &m, err, sizeof err) == 0);
+    CHECK(m.n == 2);
+    CHECK(m.duration_s[0] == 60 && m.duration_s[1] == 300);
+    stt_mix_free(&m);
+}
+
 int main(void)
 {
     TEST_RUN(test_from_audio_json);
     TEST_RUN(test_path_weight_lines);
     TEST_RUN(test_corpus_manifest);
+    TEST_RUN(test_audio_json_leaves_out_the_clip_set);
     return test_summary();
 }
