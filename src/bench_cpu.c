@@ -2,6 +2,7 @@
  * params -> stt_profile_run() -> cpu.json and the report -> exit status. */
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,15 @@ static void usage(FILE *f)
             "  --corpus DIR        corpus from `sttbench corpus` (corpus)\n"
             "  --out DIR           output directory (results/cpu)\n"
             "  --quick             about 3 minutes on 2 cores: 5 rounds, 4 completions, a 28 s\n"
-            "                      long file, quota at the largest core count only, no Poisson\n"
-            "                      p95, no thread search; wider intervals\n"
+            "                      long file, no quota, no Poisson p95, no thread search;\n"
+            "                      wider intervals\n"
             "  --cores LIST        core counts (default 1,2,4,8,16 up to the usable CPUs)\n"
             "  --max-cores N       the profile's largest core count, unmeasured beyond (16)\n"
             "  --rounds N          interleaved rounds, n >= 5 (8; quick 5)\n"
             "  --extra-rounds N    rounds added while a point is unstable (3; quick 0)\n"
             "  --requests N        completions timed per throughput measurement (8; quick 4)\n"
-            "  --quota W           CFS quota at: all, largest or none core counts (all)\n"
+            "  --quota W           CFS quota at: all, largest or none core counts (all; quick\n"
+            "                      none)\n"
             "  --mode M            cpuset (= --quota none) or cpuset,quota (= --quota all)\n"
             "  --no-capacity       skip the equal-capacity (weak against strong) experiment\n"
             "  --capacity-cores K  strong cores k (default max(1, usable / 4))\n"
@@ -225,6 +227,13 @@ static int parse(int argc, char **argv, options *o)
 }
 
 static int tty;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static void progress(void *arg, const char *line)
 {
@@ -256,6 +265,12 @@ int bench_cpu_main(int argc, char **argv)
     }
     tty = isatty(2);
     o.p.progress = progress;
+    /* Ctrl-C or a TERM ends the run cleanly: servers stopped, cgroups removed. */
+    o.p.stop = &stop;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     stt_profile *r = NULL;
     int rc = stt_profile_run(&o.p, &r, err, sizeof err);
     if (tty) fprintf(stderr, "\r\033[K");

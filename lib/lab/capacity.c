@@ -117,6 +117,13 @@ static void judge(stt_capacity_metric_result *res, int higher_better, double mar
         snprintf(res->why, sizeof res->why, "undetermined at n=%zu: no interval", n);
         return;
     }
+    if (e->n < STT_ROUNDS_MIN) {
+        snprintf(res->why, sizeof res->why,
+                 "undetermined at n=%zu: a verdict needs at least %d rounds of both "
+                 "configurations",
+                 e->n, STT_ROUNDS_MIN);
+        return;
+    }
     double edge = e->value >= 1 ? 1 + margin : 1 - margin;
     if (e->value > 1 - margin && e->value < 1 + margin)
         edge = e->value - (1 - margin) < (1 + margin) - e->value ? 1 - margin : 1 + margin;

@@ -35,6 +35,7 @@
 #ifndef STT_PROFILE_H
 #define STT_PROFILE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,11 @@ typedef struct stt_profile_params {
     double thread_margin; /* latency difference that counts as a tie (0.03) */
     uint64_t seed;        /* round orders, arrivals, bootstrap (1) */
     int quick;            /* set by stt_profile_quick(), recorded in cpu.json */
+    /* When *stop becomes non-zero (a signal handler may set it) the run ends
+     * after the step in progress: the servers are stopped, the restrictions
+     * removed, and what was measured is analysed and marked interrupted.
+     * NULL: never. */
+    volatile sig_atomic_t *stop;
     /* Called with one line of progress at each step; NULL: none. */
     void (*progress)(void *arg, const char *line);
     void *progress_arg;
@@ -140,7 +146,8 @@ int stt_profile_write(const stt_profile *r, char *err, size_t errlen);
 /* The summary for a terminal: the answers with their intervals; owned by r. */
 const char *stt_profile_summary(const stt_profile *r);
 
-/* 1 when nothing could be measured (every configuration refused or failed). */
+/* 1 when nothing could be measured (every configuration refused or failed)
+ * or the run was interrupted. */
 int stt_profile_failed(const stt_profile *r);
 
 void stt_profile_free(stt_profile *r);

@@ -96,7 +96,8 @@ int stt_rounds_bootstrap(size_t n, stt_rounds_stat stat, void *arg, double level
 stt_side stt_rounds_side(const stt_estimate *e, double margin, int *equivalent)
 {
     if (equivalent) *equivalent = 0;
-    if (!e || !isfinite(e->ci.lo) || !isfinite(e->ci.hi)) return STT_UNDETERMINED;
+    if (!e || !isfinite(e->ci.lo) || !isfinite(e->ci.hi) || e->n < STT_ROUNDS_MIN)
+        return STT_UNDETERMINED;
     if (e->ci.lo > 1 + margin) return STT_ABOVE;
     if (e->ci.hi < 1 - margin) return STT_BELOW;
     if (equivalent && e->ci.lo >= 1 - margin && e->ci.hi <= 1 + margin) *equivalent = 1;

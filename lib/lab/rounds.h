@@ -23,6 +23,10 @@
 
 #include "stats.h"
 
+/* The fewest rounds a comparison may decide from: every compared
+ * configuration is measured at least this many times. */
+#define STT_ROUNDS_MIN 5
+
 /* A figure with its interval and how the interval was obtained. */
 typedef struct stt_estimate {
     size_t n;           /* rounds (or samples) behind it; 0: not computable */
@@ -62,7 +66,8 @@ int stt_rounds_bootstrap(size_t n, stt_rounds_stat stat, void *arg, double level
 /* Where an estimate lies against the band [1 - margin, 1 + margin] around
  * "no difference": STT_ABOVE when its whole interval is above 1 + margin,
  * STT_BELOW when below 1 - margin, STT_UNDETERMINED otherwise; *equivalent is
- * set (may be NULL) when the whole interval lies inside the band. */
+ * set (may be NULL) when the whole interval lies inside the band. An
+ * estimate from fewer than STT_ROUNDS_MIN rounds is always undetermined. */
 stt_side stt_rounds_side(const stt_estimate *e, double margin, int *equivalent);
 
 /* About how many rounds would make an interval [lo, hi] around est clear the

@@ -203,14 +203,16 @@ int stt_scaling_analyse(const stt_scaling_input *in, const stt_scaling_params *p
             stt_estimate step;
             size_t ip = sx.use[j - 1];
             if (stt_rounds_ratio(in->x + ip * R, in->x + i * R, R, 0, p.level, &step) == 0 &&
-                step.ci.hi < 1)
+                step.n >= STT_ROUNDS_MIN && step.ci.hi < 1)
                 out->retrograde = 1;
         }
     }
     const stt_scaling_point *last = &out->pt[sx.use[sx.nuse - 1]];
     if (sx.nuse >= 2)
         out->cls =
-            stt_fit_classify(last->efficiency.ci.lo, last->efficiency.ci.hi, out->retrograde);
+            last->efficiency.n < STT_ROUNDS_MIN && !out->retrograde
+                ? STT_SCALING_UNDETERMINED
+                : stt_fit_classify(last->efficiency.ci.lo, last->efficiency.ci.hi, out->retrograde);
 
     /* Fits on the medians of the included points. */
     double c[STT_SCALING_MAX], y[STT_SCALING_MAX];
@@ -264,7 +266,7 @@ int stt_scaling_analyse(const stt_scaling_input *in, const stt_scaling_params *p
         stt_rounds_bootstrap(R, gain_stat, &sx, p.level, p.resamples, p.seed + 10 + j,
                              &pt->gain_ratio);
         const stt_interval *ci = &pt->gain_ratio.ci;
-        if (!isfinite(ci->lo) || !isfinite(ci->hi)) {
+        if (!isfinite(ci->lo) || !isfinite(ci->hi) || pt->gain_ratio.n < STT_ROUNDS_MIN) {
             if (!unclear) unclear = pt->cores;
             continue;
         }
@@ -332,7 +334,7 @@ int stt_threads_optimum_find(const stt_threads_input *in, double level, double m
         if (i == b || out->lat[i].n == 0) continue;
         if (stt_rounds_ratio(in->lat + b * R, in->lat + i * R, R, 0, level, &out->ratio[i]))
             continue;
-        if (!(out->ratio[i].ci.lo > 1 + margin)) {
+        if (!(out->ratio[i].ci.lo > 1 + margin) || out->ratio[i].n < STT_ROUNDS_MIN) {
             out->tied[i] = 1;
             out->status = STT_OPT_TIED;
             if (in->threads[i] < in->threads[out->recommended]) out->recommended = (int)i;

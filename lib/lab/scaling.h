@@ -12,7 +12,8 @@
  * the diminishing-returns point: the first core count whose marginal gain,
  * interval included, falls below half of what the first added core gave.
  * Points marked excluded (unsaturated, unstable) are reported and kept out of
- * every one of these.
+ * every one of these, and no rule decides from fewer than STT_ROUNDS_MIN
+ * rounds.
  *
  * The thread search gives the number of threads per request with the best
  * latency at one stated load, its interval, and the thread counts that cannot
@@ -136,7 +137,7 @@ typedef struct stt_threads_optimum {
 
 /* The optimum of in; `margin` (0.03) is the latency difference that counts
  * as none: i ties with the best unless its ratio's interval lies wholly above
- * 1 + margin. Returns 0 or STT_EINVAL. */
+ * 1 + margin, from at least STT_ROUNDS_MIN rounds. Returns 0 or STT_EINVAL. */
 int stt_threads_optimum_find(const stt_threads_input *in, double level, double margin,
                              stt_threads_optimum *out);
 

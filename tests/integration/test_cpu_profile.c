@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -435,7 +436,7 @@ static void test_quick_profile_writes_points_analysis_and_verdict(void)
         return;
     }
     run r;
-    const char *extra[] = {"--cores", "1,2", NULL};
+    const char *extra[] = {"--cores", "1,2", "--quota", "largest", NULL};
     REQUIRE(run_cpu(&r, extra, NULL) == 0);
     CHECK(r.status == 0);
     CHECK(r.root != NULL);
@@ -471,7 +472,7 @@ static void test_without_root_skips_the_cgroup_parts(void)
         return;
     }
     run r;
-    const char *extra[] = {"--cores", "1,2", NULL};
+    const char *extra[] = {"--cores", "1,2", "--quota", "largest", NULL};
     REQUIRE(run_cpu(&r, extra, "nobody") == 0);
     CHECK(r.status == 0);
     if (r.root) check_profile(&r, 0);
@@ -518,6 +519,69 @@ static void test_thread_search(void)
            t2 = jnum(json_array_get(idle, 1), "median_s");
     printf("  idle: 1 thread %.3f s, 2 threads %.3f s\n", t1, t2);
     CHECK(t1 > 0 && t2 > 0);
+    run_free(&r, test_case_failed);
+}
+
+/* SIGTERM in the middle of a run: the servers are stopped, the cgroups
+ * removed, what was measured is written and marked interrupted, exit 1. */
+static void test_interrupted_run_cleans_up(void)
+{
+    if (usable_cpus() < 2) {
+        printf("  skipped: needs 2 usable CPUs\n");
+        return;
+    }
+    run r;
+    memset(&r, 0, sizeof r);
+    const char *tmp = test_tmpdir();
+    REQUIRE(tmp);
+    snprintf(r.dir, sizeof r.dir, "%s", tmp);
+    snprintf(r.corpus, sizeof r.corpus, "%s/corpus", r.dir);
+    snprintf(r.out, sizeof r.out, "%s/out", r.dir);
+    snprintf(r.log, sizeof r.log, "%s/sttbench.log", r.dir);
+    REQUIRE(mkdir(r.corpus, 0777) == 0 && make_corpus(r.corpus) == 0);
+    snprintf(r.cmd, sizeof r.cmd,
+             "'%s' --port {port} --workers {workers} --threads {threads} "
+             "--cpu-ms-per-audio-s " FAKE_CPU_MS " --piece-s 5",
+             test_bin("fake_sttd"));
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(r.log, "w", stdout)) _exit(126);
+        dup2(1, 2);
+        execl(test_bin("sttbench"), "sttbench", "cpu", "--server-cmd", r.cmd, "--corpus", r.corpus,
+              "--out", r.out, "--quick", "--cores", "1,2", "--rounds", "20", (char *)NULL);
+        _exit(127);
+    }
+    /* Until a round has begun. */
+    for (int i = 0; i < 300 && !file_contains(r.log, "round 1,"); i++)
+        usleep(100 * 1000);
+    CHECK(file_contains(r.log, "round 1,"));
+    kill(pid, SIGTERM);
+    int st;
+    REQUIRE(waitpid(pid, &st, 0) == pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/cpu.json", r.out);
+    json_error_t je;
+    r.root = json_load_file(path, 0, &je);
+    REQUIRE(r.root);
+    json_t *notes = json_object_get(json_object_get(r.root, "config"), "notes");
+    int said = 0;
+    for (size_t i = 0; i < json_array_size(notes); i++)
+        said |= strstr(json_string_value(json_array_get(notes, i)) ?: "", "interrupted") != NULL;
+    CHECK(said);
+    static const char *const logs[] = {"cpuset_1", "cpuset_2", NULL};
+    for (int i = 0; logs[i]; i++) {
+        snprintf(path, sizeof path, "%s/server_%s.log", r.out, logs[i]);
+        CHECK(file_contains(path, "fake_sttd: stopped after"));
+    }
+    char cmd[200];
+    snprintf(cmd, sizeof cmd,
+             "ls -d /sys/fs/cgroup/cpu/sttbench-%ld-* /sys/fs/cgroup/sttbench-%ld-* 2>/dev/null | "
+             "grep -q .",
+             (long)pid, (long)pid);
+    CHECK(system(cmd) != 0); /* no cgroup of that run is left */
     run_free(&r, test_case_failed);
 }
 
@@ -586,5 +650,6 @@ int main(void)
     TEST_RUN(test_quick_profile_writes_points_analysis_and_verdict);
     TEST_RUN(test_without_root_skips_the_cgroup_parts);
     TEST_RUN(test_thread_search);
+    TEST_RUN(test_interrupted_run_cleans_up);
     return test_summary();
 }

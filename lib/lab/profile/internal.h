@@ -116,6 +116,7 @@ struct stt_profile {
     char reasons[4][700];
     int nreasons;
     char to_confirm[700];
+    int interrupted;
     /* time */
     double wall_s, phase_s[2];
     int rounds_run[2];
@@ -160,6 +161,8 @@ pf_background *pf_background_start(const char *url, const pf_file *f, int conc);
 double pf_background_stop(pf_background *b);
 
 /* ---- run.c ---- */
+/* 1 once the caller asked the run to stop (params.stop). */
+int pf_stopped(const stt_profile *r);
 void pf_progress(const stt_profile *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- analyse.c ---- */

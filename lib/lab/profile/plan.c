@@ -34,7 +34,7 @@ void stt_profile_quick(stt_profile_params *p)
 {
     p->quick = 1;
     p->long_s = 28;
-    p->quota = 1;
+    p->quota = 0;
     p->threads = 0;
     p->rounds = 5;
     p->extra_rounds = 0;
@@ -112,6 +112,9 @@ int stt_profile_plan(const stt_profile_params *p, int usable, int cgroups, stt_p
         c->measure = STT_PROFILE_M_THROUGHPUT | STT_PROFILE_M_LONG;
         snprintf(c->label, sizeof c->label, "cpuset %d", cores[i]);
     }
+    if (!p->quota)
+        note(notes, noteslen, "quota: the CFS quota against pinned cores is not measured%s",
+             p->quick ? " with --quick (--quota largest adds it)" : "");
     if (p->quota && !cgroups)
         note(notes, noteslen,
              "quota: no writable cgroup (run as root); the CFS quota is not measured");

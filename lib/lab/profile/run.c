@@ -17,6 +17,11 @@
 #include "results.h"
 #include "rounds.h"
 
+int pf_stopped(const stt_profile *r)
+{
+    return r->p.stop && *r->p.stop;
+}
+
 void pf_progress(const stt_profile *r, const char *fmt, ...)
 {
     if (!r->p.progress) return;
@@ -459,7 +464,7 @@ static void run_phase(stt_profile *r, int phase, int sttd)
         if (r->cfg[i].c.phase == phase) idx[n++] = i;
     if (!n) return;
     double t0 = stt_now_s();
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < n && !pf_stopped(r); k++) {
         pf_config *c = &r->cfg[idx[k]];
         pf_progress(r, "starting %s (%d workers)", c->c.label, c->c.workers);
         start_config(r, c, sttd);
@@ -482,9 +487,15 @@ static void run_phase(stt_profile *r, int phase, int sttd)
     int order[PF_NC];
     for (int round = 0; round < rounds && round < PF_R; round++) {
         stt_rounds_order(n, round, r->p.seed + 1000 * (uint64_t)phase, order);
-        for (int k = 0; k < n; k++) {
+        for (int k = 0; k < n && !pf_stopped(r); k++) {
             pf_config *c = &r->cfg[idx[order[k]]];
             if (!strcmp(c->status, "ok")) visit(r, c, round);
+        }
+        if (pf_stopped(r)) {
+            /* The interrupted round is incomplete: it is not counted. */
+            r->interrupted = 1;
+            rounds = round;
+            break;
         }
         if (round == rounds - 1 && extra > 0 && rounds < PF_R) {
             int any = 0;
@@ -555,8 +566,14 @@ int stt_profile_run(const stt_profile_params *pp, stt_profile **out, char *err, 
     if (!strcmp(r->cgroup, "none")) pf_progress(r, "no writable cgroup: %s", r->cgroup_err);
     int sttd = strstr(r->p.server_cmd, "{bin}/sttd") != NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    for (int phase = 0; phase < 2; phase++)
+    for (int phase = 0; phase < 2 && !pf_stopped(r); phase++)
         run_phase(r, phase, sttd);
+    if (pf_stopped(r)) {
+        r->interrupted = 1;
+        size_t k = strlen(r->notes);
+        snprintf(r->notes + k, sizeof r->notes - k,
+                 "interrupted: the run was stopped before its end; what it measured is kept\n");
+    }
     curl_global_cleanup();
     pf_analyse(r);
     r->wall_s = stt_now_s() - t0;
@@ -586,7 +603,8 @@ const char *stt_profile_summary(const stt_profile *r)
 
 int stt_profile_failed(const stt_profile *r)
 {
-    for (int i = 0; r && i < r->n; i++)
+    if (!r || r->interrupted) return 1;
+    for (int i = 0; i < r->n; i++)
         if (!strcmp(r->cfg[i].status, "ok")) return 0;
     return 1;
 }

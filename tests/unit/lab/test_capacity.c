@@ -144,6 +144,22 @@ static void test_mixed_and_likely(void)
     CHECK_STR_EQ(c.confidence, "likely");
 }
 
+static void test_too_few_rounds_decide_nothing(void)
+{
+    /* A clear difference over 4 rounds: still undetermined, said why. */
+    world w;
+    stt_capacity_input in;
+    make(&w, 1.0, 2.0, 1.0, 2.5, 0.01, &in);
+    in.nrounds = 4;
+    in.cfg[0].poisson = in.cfg[1].poisson = NULL;
+    stt_capacity c;
+    stt_capacity_params p = params();
+    REQUIRE(stt_capacity_analyse(&in, &p, &c) == 0);
+    CHECK(c.pair[0].m[STT_CAP_SHORT].side == STT_CAP_UNDETERMINED);
+    CHECK(strstr(c.pair[0].m[STT_CAP_SHORT].why, "at least 5 rounds") != NULL);
+    CHECK_STR_EQ(c.answer, "undetermined");
+}
+
 static void test_p95_needs_its_n(void)
 {
     world w;
@@ -202,6 +218,7 @@ int main(void)
     TEST_RUN(test_known_answer);
     TEST_RUN(test_undetermined_says_what_would_settle_it);
     TEST_RUN(test_mixed_and_likely);
+    TEST_RUN(test_too_few_rounds_decide_nothing);
     TEST_RUN(test_p95_needs_its_n);
     TEST_RUN(test_p95_ratio_coverage);
     TEST_RUN(test_refuses_unequal_capacity);

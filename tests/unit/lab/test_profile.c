@@ -29,7 +29,7 @@ static void test_defaults_and_quick(void)
     CHECK(p.short_s == 8 && p.long_s == 60 && !p.quick);
     stt_profile_quick(&p);
     CHECK(p.quick && p.rounds == 5 && p.extra_rounds == 0 && p.requests == 4);
-    CHECK(p.quota == 1 && p.threads == 0 && p.poisson == 0 && p.long_s == 28);
+    CHECK(p.quota == 0 && p.threads == 0 && p.poisson == 0 && p.long_s == 28);
     CHECK(p.capacity == 1 && p.margin == 0.05); /* unchanged */
 }
 
@@ -40,10 +40,16 @@ static void test_plan_on_two_cores(void)
     stt_profile_config c[32];
     char notes[2000];
     int n = stt_profile_plan(&p, 2, 1, c, 32, notes, sizeof notes);
-    REQUIRE(n == 4);
+    REQUIRE(n == 3);
     const stt_profile_config *one = find(c, n, "cpuset 1"), *two = find(c, n, "cpuset 2"),
-                             *q = find(c, n, "quota 2"), *w = find(c, n, "2 x 0.5");
-    REQUIRE(one && two && q && w);
+                             *w = find(c, n, "2 x 0.5");
+    REQUIRE(one && two && w);
+    CHECK(!find(c, n, "quota 2")); /* quick: no quota */
+    p.quota = 1;
+    n = stt_profile_plan(&p, 2, 1, c, 32, notes, sizeof notes);
+    CHECK(n == 4 && find(c, n, "quota 2") && !find(c, n, "quota 1"));
+    p.quota = 0;
+    n = stt_profile_plan(&p, 2, 1, c, 32, notes, sizeof notes);
     /* 1 x 1.0 is the 1-core pinned point itself: measured once. */
     CHECK(one->strong && one->workers == 1 && one->threads == 1);
     CHECK(one->measure & STT_PROFILE_M_SHORT);

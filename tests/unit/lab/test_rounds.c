@@ -138,6 +138,9 @@ static void test_band_and_rounds_needed(void)
     e = (stt_estimate){5, 1.04, {0.9, 1.2, 0.94}, "x"};
     CHECK(stt_rounds_side(&e, 0.05, &eq) == STT_UNDETERMINED && !eq);
     CHECK(stt_rounds_side(NULL, 0.05, &eq) == STT_UNDETERMINED);
+    /* Fewer rounds than the minimum decide nothing, however narrow. */
+    e = (stt_estimate){4, 1.5, {1.49, 1.51, 0.875}, "x"};
+    CHECK(stt_rounds_side(&e, 0.05, &eq) == STT_UNDETERMINED && !eq);
     /* 1.2 with half-width 0.2 against 1.05: needs (0.2 / 0.15)^2 x 5 = 8.9 -> 9. */
     e = (stt_estimate){5, 1.2, {1.0, 1.4, 0.94}, "x"};
     CHECK(stt_rounds_needed(&e, 1.05) == 9);

@@ -181,6 +181,17 @@ static void test_class_undetermined_when_the_interval_straddles(void)
     REQUIRE(stt_scaling_analyse(&in, &p, &s) == 0);
     CHECK(s.cls == STT_SCALING_UNDETERMINED);
     CHECK(s.pt[1].efficiency.ci.lo < 0.9 && s.pt[1].efficiency.ci.hi > 0.9);
+    /* Linear data over 4 rounds: not enough rounds for a class. */
+    double lin[] = {1, 2};
+    make(cores, lin, 2, 0.001, x, NULL);
+    stt_scaling_input four = {2, 4, cores, x, NULL, NULL, NULL};
+    double x4[8];
+    for (int i = 0; i < 2; i++)
+        for (int r = 0; r < 4; r++)
+            x4[i * 4 + r] = x[i * R + r];
+    four.x = x4;
+    REQUIRE(stt_scaling_analyse(&four, &p, &s) == 0);
+    CHECK(s.cls == STT_SCALING_UNDETERMINED);
     /* Bad input. */
     double bad[] = {2, 1};
     stt_scaling_input b = {2, R, bad, x, NULL, NULL, NULL};
