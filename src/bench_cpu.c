@@ -41,7 +41,6 @@ static void usage(FILE *f)
             "  --requests N        completions timed per throughput measurement (8; quick 4)\n"
             "  --quota W           CFS quota at: all, largest or none core counts (all; quick\n"
             "                      none)\n"
-            "  --mode M            cpuset (= --quota none) or cpuset,quota (= --quota all)\n"
             "  --no-capacity       skip the equal-capacity (weak against strong) experiment\n"
             "  --capacity-cores K  strong cores k (default max(1, usable / 4))\n"
             "  --speeds LIST       weak cores' speeds (0.5, and 0.25 with 4k cores)\n"
@@ -86,32 +85,18 @@ typedef struct options {
 /* Returns 0, 1 after --help, -1 for a usage error, -2 for a bad value (said). */
 static int parse(int argc, char **argv, options *o)
 {
-    static const struct option opts[] = {{"server-cmd", 1, 0, 's'},
-                                         {"corpus", 1, 0, 'C'},
-                                         {"out", 1, 0, 'o'},
-                                         {"quick", 0, 0, 'q'},
-                                         {"cores", 1, 0, 'c'},
-                                         {"max-cores", 1, 0, 'M'},
-                                         {"rounds", 1, 0, 'r'},
-                                         {"extra-rounds", 1, 0, 'e'},
-                                         {"requests", 1, 0, 'n'},
-                                         {"quota", 1, 0, 'Q'},
-                                         {"mode", 1, 0, 'm'},
-                                         {"no-capacity", 0, 0, 'K'},
-                                         {"capacity-cores", 1, 0, 'k'},
-                                         {"speeds", 1, 0, 'S'},
-                                         {"period-us", 1, 0, 'P'},
-                                         {"poisson", 1, 0, 'p'},
-                                         {"poisson-load", 1, 0, 'L'},
-                                         {"thread-search", 1, 0, 'T'},
-                                         {"short-s", 1, 0, 'a'},
-                                         {"long-s", 1, 0, 'b'},
-                                         {"margin", 1, 0, 'g'},
-                                         {"seed", 1, 0, 'z'},
-                                         {"compare", 1, 0, 'x'},
-                                         {"price-core-hour", 1, 0, 'y'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    /* clang-format off */
+    static const struct option opts[] = {
+        {"server-cmd", 1, 0, 's'}, {"corpus", 1, 0, 'C'}, {"out", 1, 0, 'o'},
+        {"quick", 0, 0, 'q'}, {"cores", 1, 0, 'c'}, {"max-cores", 1, 0, 'M'},
+        {"rounds", 1, 0, 'r'}, {"extra-rounds", 1, 0, 'e'}, {"requests", 1, 0, 'n'},
+        {"quota", 1, 0, 'Q'}, {"no-capacity", 0, 0, 'K'}, {"capacity-cores", 1, 0, 'k'},
+        {"speeds", 1, 0, 'S'}, {"period-us", 1, 0, 'P'}, {"poisson", 1, 0, 'p'},
+        {"poisson-load", 1, 0, 'L'}, {"thread-search", 1, 0, 'T'}, {"short-s", 1, 0, 'a'},
+        {"long-s", 1, 0, 'b'}, {"margin", 1, 0, 'g'}, {"seed", 1, 0, 'z'},
+        {"compare", 1, 0, 'x'}, {"price-core-hour", 1, 0, 'y'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    /* clang-format on */
     /* --quick first, so that explicit options override its settings. */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--quick")) stt_profile_quick(&o->p);
@@ -153,14 +138,6 @@ static int parse(int argc, char **argv, options *o)
             break;
         case 'Q':
             if (where(optarg, &o->p.quota)) return bad("quota", optarg, "all, largest or none");
-            break;
-        case 'm':
-            if (!strcmp(optarg, "cpuset"))
-                o->p.quota = 0;
-            else if (!strcmp(optarg, "cpuset,quota") || !strcmp(optarg, "quota,cpuset"))
-                o->p.quota = 2;
-            else
-                return bad("mode", optarg, "cpuset or cpuset,quota");
             break;
         case 'K':
             o->p.capacity = 0;

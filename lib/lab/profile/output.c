@@ -350,10 +350,15 @@ json_t *pf_results_json(const stt_profile *r)
 {
     json_t *doc = stt_results_new(STT_RESULTS_CPU, "cpu", config_json(r));
     if (!doc) return NULL;
-    json_t *pts = json_array();
+    /* The thread search's servers have twice the workers: kept apart, so that
+     * a reader of points[] (peak memory per core count) sees the profile's
+     * configurations only. */
+    json_t *pts = json_array(), *tpts = json_array();
     for (int i = 0; i < r->n; i++)
-        json_array_append_new(pts, point_json(r, &r->cfg[i]));
+        json_array_append_new(r->cfg[i].c.kind == STT_PROFILE_THREADS ? tpts : pts,
+                              point_json(r, &r->cfg[i]));
     json_object_set_new(doc, "points", pts);
+    json_object_set_new(doc, "thread_points", tpts);
     json_t *an = json_array();
     for (int q = 0; q < 2; q++)
         if (r->has_scaling[q]) json_array_append_new(an, analysis_json(r, q));
