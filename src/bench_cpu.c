@@ -52,6 +52,7 @@ static void usage(FILE *f)
             "  --short-s S         the short file: the WAV nearest S seconds (8)\n"
             "  --long-s S          the long file (60; quick 28)\n"
             "  --margin M          equivalence band of the weak/strong verdicts (0.05)\n"
+            "  --saturation F      a round counts when the server used F of its CPUs (0.95)\n"
             "  --seed N            round order, arrivals, bootstrap (1)\n"
             "  --compare A B       two machines' cpu.json side by side\n"
             "  --price-core-hour P price of one core-hour for --compare (0.04)\n");
@@ -93,7 +94,7 @@ static int parse(int argc, char **argv, options *o)
         {"quota", 1, 0, 'Q'}, {"no-capacity", 0, 0, 'K'}, {"capacity-cores", 1, 0, 'k'},
         {"speeds", 1, 0, 'S'}, {"period-us", 1, 0, 'P'}, {"poisson", 1, 0, 'p'},
         {"poisson-load", 1, 0, 'L'}, {"thread-search", 1, 0, 'T'}, {"short-s", 1, 0, 'a'},
-        {"long-s", 1, 0, 'b'}, {"margin", 1, 0, 'g'}, {"seed", 1, 0, 'z'},
+        {"long-s", 1, 0, 'b'}, {"margin", 1, 0, 'g'}, {"seed", 1, 0, 'z'}, {"saturation", 1, 0, 'u'},
         {"compare", 1, 0, 'x'}, {"price-core-hour", 1, 0, 'y'}, {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     /* clang-format on */
@@ -174,6 +175,10 @@ static int parse(int argc, char **argv, options *o)
         case 'b':
             if (stt_parse_double(optarg, 0.1, 36000, &o->p.long_s))
                 return bad("long-s", optarg, "seconds");
+            break;
+        case 'u':
+            if (stt_parse_double(optarg, 0, 1, &o->p.saturation))
+                return bad("saturation", optarg, "a share from 0 to 1");
             break;
         case 'g':
             if (stt_parse_double(optarg, 0, 0.5, &o->p.margin))

@@ -71,6 +71,8 @@ typedef struct stt_profile_params {
                            * arrivals, 0: not measured (6; quick 0) */
     double poisson_load;  /* their offered rate, a fraction of the strong
                            * configuration's capacity (0.5) */
+    double saturation;    /* a round counts only when the saturated run used at least
+                           * this share of the CPUs given (0.95; recorded in cpu.json) */
     double margin;        /* equivalence band of the weak/strong verdicts (0.05) */
     double thread_margin; /* latency difference that counts as a tie (0.03) */
     uint64_t seed;        /* round orders, arrivals, bootstrap (1) */

@@ -7,16 +7,32 @@
 #include "rounds.h"
 #include "stats.h"
 
-/* The saturation rule: a throughput point counts only when the server used
- * at least this share of the CPUs it was given. */
-#define PF_SATURATED 0.95
-
-static void derive(pf_config *c)
+int pf_count_rounds(pf_config *c, int n, double saturation)
 {
-    c->saturated = c->stable = 0;
+    int thr = (c->c.measure & STT_PROFILE_M_THROUGHPUT) != 0;
+    double counted[PF_R];
+    int k = 0;
+    c->nvalid = 0;
+    for (int i = 0; i < PF_R; i++) {
+        c->valid[i] = i < n && (!thr || c->util[i] >= saturation);
+        c->nvalid += c->valid[i];
+        c->thr_v[i] = c->valid[i] ? c->thr[i] : NAN;
+        for (int role = 0; role < PF_NROLES; role++)
+            c->lat_v[role][i] = c->valid[i] ? c->lat[role][i] : NAN;
+        c->npois_v[i] = c->valid[i] ? c->npois[i] : 0;
+        if (c->valid[i] && isfinite(c->thr[i])) counted[k++] = c->thr[i];
+    }
+    c->saturated = c->nvalid >= STT_ROUNDS_MIN;
+    c->stable = stt_stats_stable(counted, (size_t)k, 3, 0.10);
+    return !thr || (c->saturated && c->stable);
+}
+
+static void derive(pf_config *c, double saturation)
+{
     c->excluded = 1;
     c->excluded_why[0] = 0;
     c->util_med = NAN;
+    int counts = pf_count_rounds(c, c->nrounds, saturation);
     if (!(c->c.measure & STT_PROFILE_M_THROUGHPUT)) return;
     if (strcmp(c->status, "ok")) {
         snprintf(c->excluded_why, sizeof c->excluded_why, "%s: %.280s", c->status, c->reason);
@@ -24,19 +40,18 @@ static void derive(pf_config *c)
     }
     stt_summary u;
     if (stt_stats_summarize(c->util, (size_t)c->nrounds, 0.95, &u) == 0) c->util_med = u.median;
-    c->saturated = c->util_med >= PF_SATURATED;
-    c->stable = stt_stats_stable(c->thr, (size_t)c->nrounds, 3, 0.10);
     if (!c->saturated)
         snprintf(c->excluded_why, sizeof c->excluded_why,
-                 "not saturated (generator or harness bound): the server used %.2f of the %.2f "
-                 "CPU(s) it was given (median over rounds; needs %.2f)",
-                 c->util_med, c->capacity, PF_SATURATED);
+                 "not saturated (generator or harness bound) in %d of %d rounds: the server "
+                 "used a median %.2f of the %.2f CPU(s) it was given; a round counts only at "
+                 ">= %.2f, a comparison needs %d such rounds",
+                 c->nrounds - c->nvalid, c->nrounds, c->util_med, c->capacity, saturation,
+                 STT_ROUNDS_MIN);
     else if (!c->stable)
         snprintf(c->excluded_why, sizeof c->excluded_why,
-                 "unstable: the last three rounds' throughput differ by more than 10%% of their "
-                 "mean");
-    else
-        c->excluded = 0;
+                 "unstable: the last three counted rounds' throughput differ by more than 10%% "
+                 "of their mean");
+    c->excluded = !counts;
 }
 
 static void scaling_of(stt_profile *r, int quota)
@@ -57,8 +72,8 @@ static void scaling_of(stt_profile *r, int quota)
         ex[j] = c->excluded;
         lex[j] = strcmp(c->status, "ok") != 0;
         for (size_t k = 0; k < R; k++) {
-            x[j * R + k] = c->thr[k];
-            lat[j * R + k] = c->lat[PF_LONG][k];
+            x[j * R + k] = c->thr_v[k];
+            lat[j * R + k] = c->lat_v[PF_LONG][k];
         }
     }
     stt_scaling_input in = {(size_t)n, R, cores, x, lat, ex, lex};
@@ -82,8 +97,8 @@ static void quota_vs_cpuset(stt_profile *r)
             e->cores = cq->c.cores;
             e->cpuset = s;
             e->quota = q;
-            if (stt_rounds_ratio(cs->thr, cq->thr, R, 0, 0.95, &e->thr)) continue;
-            if (stt_rounds_ratio(cs->lat[PF_LONG], cq->lat[PF_LONG], R, 0, 0.95, &e->lat))
+            if (stt_rounds_ratio(cs->thr_v, cq->thr_v, R, 0, 0.95, &e->thr)) continue;
+            if (stt_rounds_ratio(cs->lat_v[PF_LONG], cq->lat_v[PF_LONG], R, 0, 0.95, &e->lat))
                 e->lat = stt_estimate_none();
             e->throttled =
                 cq->th.nr_periods > 0 ? (double)cq->th.nr_throttled / cq->th.nr_periods : NAN;
@@ -122,15 +137,15 @@ static void capacity_of(stt_profile *r)
         stt_capacity_config *cc = &in.cfg[k];
         cc->cores = c->c.cores;
         cc->speed = c->c.speed;
-        cc->throughput = c->thr;
-        cc->short_s = c->lat[PF_SHORT];
-        cc->long_s = c->lat[PF_LONG];
+        cc->throughput = c->thr_v;
+        cc->short_s = c->lat_v[PF_SHORT];
+        cc->long_s = c->lat_v[PF_LONG];
         cc->excluded = c->excluded;
         cc->short_pieces = c->pieces[PF_SHORT];
         cc->long_pieces = c->pieces[PF_LONG];
         if (c->c.measure & STT_PROFILE_M_POISSON && r->poisson_rate > 0) {
             cc->poisson = (const double *const *)c->pois;
-            cc->npoisson = c->npois;
+            cc->npoisson = c->npois_v;
         }
     }
     stt_capacity_params cp = stt_capacity_default_params();
@@ -197,7 +212,7 @@ static void verdict(stt_profile *r)
 void pf_analyse(stt_profile *r)
 {
     for (int i = 0; i < r->n; i++)
-        derive(&r->cfg[i]);
+        derive(&r->cfg[i], r->p.saturation);
     scaling_of(r, 0);
     scaling_of(r, 1);
     quota_vs_cpuset(r);

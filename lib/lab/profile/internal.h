@@ -68,10 +68,15 @@ typedef struct pf_config {
     stt_cpulimit_throttling th; /* summed over the throughput measurements */
     int have_th;
     stt_memusage peak;
-    /* derived */
+    /* derived: a round's visit counts only when its saturated run used
+     * >= params.saturation of the CPUs given (the machine gave the server what
+     * it was given); the *_v arrays hold the counted rounds (NaN elsewhere) */
+    int valid[PF_R], nvalid;
+    double thr_v[PF_R], lat_v[PF_NROLES][PF_R];
+    size_t npois_v[PF_R];
     double util_med, util_max;
     int saturated, stable, excluded;
-    char excluded_why[300];
+    char excluded_why[400];
 } pf_config;
 
 /* One quota-against-cpuset comparison at a core count. */
@@ -166,6 +171,13 @@ int pf_stopped(const stt_profile *r);
 void pf_progress(const stt_profile *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- analyse.c ---- */
+/* Fills c's validity and counted arrays over n rounds (a round counts when
+ * the saturated run used at least `saturation` of the CPUs given); returns 1 when its
+ * throughput point counts (at least STT_ROUNDS_MIN counted rounds, the last
+ * three within 10%), 0 otherwise. Configurations without a throughput
+ * measurement count every round. */
+int pf_count_rounds(pf_config *c, int n, double saturation);
+
 /* Saturation, stability and exclusion of each configuration, then the
  * scaling, quota, capacity and thread analyses and the verdict. */
 void pf_analyse(stt_profile *r);

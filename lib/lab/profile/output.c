@@ -56,13 +56,18 @@ static json_t *point_json(const stt_profile *r, const pf_config *c)
     json_object_set(o, "verification", c->verification ? c->verification : json_null());
     json_object_set_new(o, "rounds", json_integer(c->nrounds));
     if (c->c.measure & STT_PROFILE_M_THROUGHPUT) {
-        json_t *t = summary_json(c->thr, c->nrounds);
+        json_t *t = summary_json(c->thr_v, c->nrounds);
+        json_object_set_new(t, "all_samples", samples(c->thr, c->nrounds));
         json_object_set_new(t, "unit", json_string("audio_s_per_s"));
         json_object_set_new(t, "completions_timed", json_integer(r->p.requests));
         json_object_set_new(t, "concurrency", json_integer(2 * c->c.workers));
         json_object_set_new(t, "utilisation",
                             json_pack("{s:o, s:o, s:o}", "median", NUM(c->util_med), "max",
                                       NUM(c->util_max), "samples", samples(c->util, c->nrounds)));
+        json_t *cr = json_array();
+        for (int i = 0; i < c->nrounds; i++)
+            json_array_append_new(cr, json_boolean(c->valid[i]));
+        json_object_set_new(t, "counted_rounds", cr);
         json_object_set_new(t, "saturated", json_boolean(c->saturated));
         json_object_set_new(t, "stable", json_boolean(c->stable));
         json_object_set_new(t, "excluded", json_boolean(c->excluded));
@@ -76,7 +81,8 @@ static json_t *point_json(const stt_profile *r, const pf_config *c)
     for (int role = 0; role < PF_NROLES; role++) {
         unsigned bit = role == PF_SHORT ? STT_PROFILE_M_SHORT : STT_PROFILE_M_LONG;
         if (!(c->c.measure & bit)) continue;
-        json_t *l = summary_json(c->lat[role], c->nrounds);
+        json_t *l = summary_json(c->lat_v[role], c->nrounds);
+        json_object_set_new(l, "all_samples", samples(c->lat[role], c->nrounds));
         json_object_set_new(l, "role", json_string(pf_role_name(role)));
         json_object_set_new(l, "file", json_string(r->files[role].name));
         json_object_set_new(l, "audio_s", NUM(r->files[role].audio_s));
@@ -331,6 +337,7 @@ static json_t *config_json(const stt_profile *r)
         "poisson_load", NUM(p->poisson_load), "margin", NUM(p->margin), "thread_margin",
         NUM(p->thread_margin), "seed", (json_int_t)p->seed, "quick", p->quick);
     json_object_set_new(c, "files", files);
+    json_object_set_new(c, "saturation", NUM(p->saturation));
     json_object_set_new(c, "usable_cpus", json_integer(r->usable));
     json_object_set_new(c, "cgroup", json_string(r->cgroup));
     json_object_set_new(c, "cgroup_note",
@@ -395,7 +402,7 @@ json_t *pf_results_json(const stt_profile *r)
         if (strcmp(c->status, "ok")) continue;
         if (c->c.measure & STT_PROFILE_M_THROUGHPUT) {
             metric_name(name, sizeof name, "cpu_throughput_audio_s_per_s", c);
-            stt_results_add_metric(doc, name, "audio_s_per_s", 1, c->thr, (size_t)c->nrounds);
+            stt_results_add_metric(doc, name, "audio_s_per_s", 1, c->thr_v, (size_t)c->nrounds);
         }
         for (int role = 0; role < PF_NROLES; role++) {
             unsigned bit = role == PF_SHORT ? STT_PROFILE_M_SHORT : STT_PROFILE_M_LONG;
@@ -403,7 +410,7 @@ json_t *pf_results_json(const stt_profile *r)
             char what[64];
             snprintf(what, sizeof what, "cpu_latency_s/%s", pf_role_name(role));
             metric_name(name, sizeof name, what, c);
-            stt_results_add_metric(doc, name, "s", 0, c->lat[role], (size_t)c->nrounds);
+            stt_results_add_metric(doc, name, "s", 0, c->lat_v[role], (size_t)c->nrounds);
         }
         for (int k = 0; (c->c.measure & STT_PROFILE_M_PROBES) && k < c->c.nprobe; k++)
             for (int load = 0; load < 2; load++) {

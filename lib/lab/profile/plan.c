@@ -24,6 +24,7 @@ stt_profile_params stt_profile_default_params(void)
     p.requests = 8;
     p.poisson = 6;
     p.poisson_load = 0.5;
+    p.saturation = 0.95;
     p.margin = 0.05;
     p.thread_margin = 0.03;
     p.seed = 1;

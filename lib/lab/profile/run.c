@@ -451,10 +451,10 @@ static void init_rounds(pf_config *c)
     c->pieces[0] = c->pieces[1] = NAN;
 }
 
-static int unstable(const pf_config *c, int n)
+static int unstable(pf_config *c, int n, double saturation)
 {
     if (!(c->c.measure & STT_PROFILE_M_THROUGHPUT) || strcmp(c->status, "ok")) return 0;
-    return !stt_stats_stable(c->thr, (size_t)n, 3, 0.10);
+    return !pf_count_rounds(c, n, saturation);
 }
 
 static void run_phase(stt_profile *r, int phase, int sttd)
@@ -500,7 +500,7 @@ static void run_phase(stt_profile *r, int phase, int sttd)
         if (round == rounds - 1 && extra > 0 && rounds < PF_R) {
             int any = 0;
             for (int k = 0; k < n; k++)
-                any |= unstable(&r->cfg[idx[k]], rounds);
+                any |= unstable(&r->cfg[idx[k]], rounds, r->p.saturation);
             if (any) {
                 rounds++;
                 extra--;
@@ -532,9 +532,10 @@ static void run_phase(stt_profile *r, int phase, int sttd)
 int stt_profile_run(const stt_profile_params *pp, stt_profile **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (!pp || pp->rounds < 5 || pp->rounds + pp->extra_rounds > PF_R || pp->requests < 1 ||
-        pp->poisson < 0 || !(pp->poisson_load > 0 && pp->poisson_load < 1) || !pp->server_cmd ||
-        !pp->out || !pp->corpus)
+    if (!pp || pp->rounds < STT_ROUNDS_MIN || !(pp->saturation >= 0 && pp->saturation <= 1) ||
+        pp->rounds + pp->extra_rounds > PF_R || pp->requests < 1 || pp->poisson < 0 ||
+        !(pp->poisson_load > 0 && pp->poisson_load < 1) || !pp->server_cmd || !pp->out ||
+        !pp->corpus)
         return stt_seterr(err, errlen, STT_EINVAL,
                           "bad parameters: rounds must be 5 to %d (with extra rounds), requests "
                           ">= 1, the Poisson load in (0, 1)",

@@ -179,10 +179,12 @@ static void answer_quota(const stt_profile *r, text *t)
 static void points_table(const stt_profile *r, FILE *f)
 {
     char b1[96], b2[96], b3[96], b4[96];
-    fprintf(f,
-            "| configuration | workers | status | n | audio s/s (95%% CI) | CPU used / given | "
-            "counted | %s s | %s s | peak PSS MiB |\n|---|---|---|---|---|---|---|---|---|---|\n",
-            r->files[PF_SHORT].name, r->files[PF_LONG].name);
+    fprintf(
+        f,
+        "| configuration | workers | status | rounds counted | audio s/s (95%% CI) | CPU used / "
+        "given | "
+        "point counts | %s s | %s s | peak PSS MiB |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        r->files[PF_SHORT].name, r->files[PF_LONG].name);
     for (int i = 0; i < r->n; i++) {
         const pf_config *c = &r->cfg[i];
         if (c->c.kind == STT_PROFILE_THREADS) continue;
@@ -191,18 +193,18 @@ static void points_table(const stt_profile *r, FILE *f)
             snprintf(b4, sizeof b4, "%.2f of %.2f", c->util_med * c->capacity, c->capacity);
         else
             snprintf(b4, sizeof b4, "-");
-        fprintf(f, "| %s | %d | %s%s%s | %d | %s | %s | %s | %s | %s | %.0f |\n", c->c.label,
-                c->c.workers, c->status, c->reason[0] ? ": " : "", c->reason, c->nrounds,
-                thr ? sum(b1, sizeof b1, c->thr, c->nrounds) : "-", thr ? b4 : "-",
-                !thr          ? "-"
-                : c->excluded ? "no"
-                              : "yes",
-                c->c.measure & STT_PROFILE_M_SHORT
-                    ? sum(b2, sizeof b2, c->lat[PF_SHORT], c->nrounds)
-                    : "-",
-                c->c.measure & STT_PROFILE_M_LONG ? sum(b3, sizeof b3, c->lat[PF_LONG], c->nrounds)
-                                                  : "-",
-                c->peak.pss / 1048576.0);
+        fprintf(
+            f, "| %s | %d | %s%s%s | %d of %d | %s | %s | %s | %s | %s | %.0f |\n", c->c.label,
+            c->c.workers, c->status, c->reason[0] ? ": " : "", c->reason, c->nvalid, c->nrounds,
+            thr ? sum(b1, sizeof b1, c->thr_v, c->nrounds) : "-", thr ? b4 : "-",
+            !thr          ? "-"
+            : c->excluded ? "no"
+                          : "yes",
+            c->c.measure & STT_PROFILE_M_SHORT ? sum(b2, sizeof b2, c->lat_v[PF_SHORT], c->nrounds)
+                                               : "-",
+            c->c.measure & STT_PROFILE_M_LONG ? sum(b3, sizeof b3, c->lat_v[PF_LONG], c->nrounds)
+                                              : "-",
+            c->peak.pss / 1048576.0);
     }
     int any = 0;
     for (int i = 0; i < r->n; i++)
@@ -273,12 +275,12 @@ static void capacity_table(const stt_profile *r, FILE *f)
             const stt_capacity_metric_result *res = &pr->m[m];
             const char *sv = "-", *wv = "-";
             if (m == STT_CAP_THROUGHPUT) {
-                sv = sum(b[0], 96, s->thr, s->nrounds);
-                wv = sum(b[1], 96, w->thr, w->nrounds);
+                sv = sum(b[0], 96, s->thr_v, s->nrounds);
+                wv = sum(b[1], 96, w->thr_v, w->nrounds);
             } else if (m == STT_CAP_SHORT || m == STT_CAP_LONG) {
                 int role = m == STT_CAP_SHORT ? PF_SHORT : PF_LONG;
-                sv = sum(b[0], 96, s->lat[role], s->nrounds);
-                wv = sum(b[1], 96, w->lat[role], w->nrounds);
+                sv = sum(b[0], 96, s->lat_v[role], s->nrounds);
+                wv = sum(b[1], 96, w->lat_v[role], w->nrounds);
             } else {
                 const stt_capacity_p95 *ps = &c->p95[0], *pw = &c->p95[pr->weak];
                 if (ps->n) {
@@ -356,12 +358,14 @@ int pf_write_report(const stt_profile *r, int charts_ok, const char *chart_err, 
             "in %d interleaved rounds, in a shuffled order each round. Throughput: the time to %d "
             "completions of a closed loop of 2 x workers clients sending %s, with the server's "
             "CPU use over that interval; single requests: %s (%.0f s) and %s (%.0f s), one of "
-            "each per round. Intervals are 95%%: order statistics of the per-round values or "
-            "ratios, or the round bootstrap.%s\n\n",
+            "each per round. A round's visit counts only when its saturated run used >= %.0f%% of "
+            "the CPUs given (else the machine, the generator or the harness took them), and "
+            "nothing is decided from fewer than 5 counted rounds. Intervals are 95%%: order "
+            "statistics of the per-round values or ratios, or the round bootstrap.%s\n\n",
             si->cpu_model, si->logical_cores, r->usable, si->mem_total / 1073741824.0, si->kernel,
             commit, r->p.server_cmd, r->rounds_run[0], r->p.requests, r->files[PF_SHORT].name,
             r->files[PF_SHORT].name, r->files[PF_SHORT].audio_s, r->files[PF_LONG].name,
-            r->files[PF_LONG].audio_s,
+            r->files[PF_LONG].audio_s, 100 * r->p.saturation,
             r->p.quick ? " Quick mode: fewer rounds and requests, so wider intervals." : "");
     text t = {0};
     tx(&t, "1. **Many weak cores or few strong ones?** ");
@@ -527,7 +531,7 @@ char *pf_summary_text(const stt_profile *r)
 {
     text t = {0};
     char b1[96], b2[96];
-    tx(&t, "\n%-14s %-8s %3s %-26s %-13s %-7s %s\n", "configuration", "status", "n",
+    tx(&t, "\n%-14s %-8s %5s %-26s %-13s %-7s %s\n", "configuration", "status", "n",
        "audio s/s (95% CI)", "CPU used", "counted", "long request s");
     for (int i = 0; i < r->n; i++) {
         const pf_config *c = &r->cfg[i];
@@ -538,12 +542,14 @@ char *pf_summary_text(const stt_profile *r)
             snprintf(used, sizeof used, "%.2f/%.2f", c->util_med * c->capacity, c->capacity);
         else
             snprintf(used, sizeof used, "-");
-        tx(&t, "%-14s %-8s %3d %-26s %-13s %-7s %s\n", c->c.label, c->status, c->nrounds,
-           thr ? sum(b1, sizeof b1, c->thr, c->nrounds) : "-", thr ? used : "-",
+        char nn[16];
+        snprintf(nn, sizeof nn, "%d/%d", c->nvalid, c->nrounds);
+        tx(&t, "%-14s %-8s %5s %-26s %-13s %-7s %s\n", c->c.label, c->status, nn,
+           thr ? sum(b1, sizeof b1, c->thr_v, c->nrounds) : "-", thr ? used : "-",
            !thr          ? "-"
            : c->excluded ? "no"
                          : "yes",
-           sum(b2, sizeof b2, c->lat[PF_LONG], c->nrounds));
+           sum(b2, sizeof b2, c->lat_v[PF_LONG], c->nrounds));
     }
     for (int i = 0; i < r->n; i++)
         if (r->cfg[i].excluded && r->cfg[i].excluded_why[0])
