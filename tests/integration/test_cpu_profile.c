@@ -475,6 +475,18 @@ static void test_quick_profile_writes_points_analysis_and_verdict(void)
         CHECK(json_array_size(json_object_get(c, "machines")) == 2);
         json_decref(c);
         CHECK(file_contains(log, "faster per core undetermined"));
+        /* The performance report's CPU section reads it. */
+        char in[4300], rep[4300], cmd[13000], md[4400];
+        snprintf(in, sizeof in, "%.4090s/in", r.dir);
+        snprintf(rep, sizeof rep, "%.4090s/report", r.dir);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s' && ln -s '%s' '%s/cpu'", in, r.out, in);
+        REQUIRE(system(cmd) == 0);
+        const char *rargs[] = {"report", "--in", in, "--out", rep, NULL};
+        CHECK(run_sttbench(rargs, log) == 0);
+        snprintf(md, sizeof md, "%.4300s/PERFORMANCE_REPORT.md", rep);
+        CHECK(file_contains(md, "### Many weak cores or few strong ones, at equal capacity"));
+        CHECK(file_contains(md, "### Scaling with cores: cpuset"));
+        CHECK(!file_contains(md, "Same cores, different pod shapes"));
     }
     run_free(&r, test_case_failed);
 }

@@ -161,6 +161,59 @@ static void sec_scaling(doc *d, const src *cpu)
     }
 }
 
+/* Index of a cpu.json's ok 1-core pinned point, or -1. */
+static int one_core_point(const src *cpu)
+{
+    json_t *pts = json_object_get(cpu->j, "points");
+    for (size_t i = 0; i < json_array_size(pts); i++) {
+        json_t *p = json_array_get(pts, i);
+        const char *e = json_string_value(json_object_get(p, "experiment"));
+        const char *st = json_string_value(json_object_get(p, "status"));
+        if (e && !strcmp(e, "scaling") && st && !strcmp(st, "ok") &&
+            json_integer_value(json_object_get(p, "cores")) == 1)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* With a second machine's cpu.json: one core's speed side by side. Two real
+ * machines differ in microarchitecture, caches and memory, which emulated
+ * weak cores do not, so this is the stronger evidence on core strength. */
+static void sec_machines(doc *d, const stt_report *r)
+{
+    int n = 0;
+    for (int i = 0; i < r->n; i++)
+        n += r->m[i].k[K_CPU].j && json_object_get(r->m[i].k[K_CPU].j, "capacity");
+    if (n < 2) return;
+    rpt_h(d, 3, "Machines side by side: one core's speed");
+    rpt_para(d, "Real machines differ in microarchitecture, caches and memory, which emulated "
+                "weak cores do not: this is the stronger evidence on core strength. The runs "
+                "were not interleaved, so each machine's drift is inside its intervals; `sttbench "
+                "cpu --compare A B` gives the ratio with its interval.");
+    rpt_trow(d, 1, "machine|1-core audio s/s|1-core long request|weak against strong");
+    for (int i = 0; i < r->n; i++) {
+        const src *c = &r->m[i].k[K_CPU];
+        if (!c->j || !json_object_get(c->j, "capacity")) continue;
+        int k = one_core_point(c);
+        char p1[100], c1[100], p2[100], c2[100];
+        snprintf(p1, sizeof p1, "points[%d].throughput.median", k);
+        snprintf(c1, sizeof c1, "points[%d].throughput.ci", k);
+        /* the long request is the last latency entry of the 1-core point */
+        json_t *lat =
+            k >= 0 ? json_object_get(json_array_get(json_object_get(c->j, "points"), (size_t)k),
+                                     "latency")
+                   : NULL;
+        size_t last = json_array_size(lat) ? json_array_size(lat) - 1 : 0;
+        snprintf(p2, sizeof p2, "points[%d].latency[%zu].median", k, last);
+        snprintf(c2, sizeof c2, "points[%d].latency[%zu].ci", k, last);
+        rpt_trow(d, 0, "%s|%s|%s|%s (%s)", rpt_jstr_at(c, "machine.cpu_model") ?: c->label,
+                 k >= 0 ? with_ci(d, c, "", p1, c1) : "not measured",
+                 k >= 0 ? with_ci(d, c, "s", p2, c2) : "not measured",
+                 rpt_jstr_at(c, "verdict.answer") ?: "?",
+                 rpt_jstr_at(c, "verdict.confidence") ?: "?");
+    }
+}
+
 /* Files written before the equal-capacity experiment, as they were shown. */
 static void sec_legacy(doc *d, const src *cpu)
 {
@@ -231,6 +284,7 @@ void rpt_sec_cpu(doc *d, const stt_report *r)
     if (!cpu) return rpt_missing(d, K_CPU);
     if (json_object_get(cpu->j, "capacity")) {
         sec_capacity(d, cpu);
+        sec_machines(d, r);
         sec_scaling(d, cpu);
     } else {
         sec_legacy(d, cpu);

@@ -34,7 +34,7 @@ static void make(const double *cores, const double *truth, size_t k, double nois
 static stt_scaling_params params(void)
 {
     stt_scaling_params p = stt_scaling_default_params();
-    p.resamples = 300;
+    p.resamples = 250;
     return p;
 }
 
@@ -44,7 +44,7 @@ static void test_known_amdahl_is_covered(void)
     double cores[] = {1, 2, 4, 8}, truth[4];
     for (int i = 0; i < 4; i++)
         truth[i] = 3 * stt_amdahl_speedup(0.1, cores[i]);
-    int cov_sp = 0, cov_s = 0, trials = 80;
+    int cov_sp = 0, cov_s = 0, trials = 50;
     for (int t = 0; t < trials; t++) {
         double x[4 * R], lat[4 * R];
         make(cores, truth, 4, 0.03, x, lat);
