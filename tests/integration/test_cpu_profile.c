@@ -311,8 +311,11 @@ static void check_capacity(const run *r)
         CHECK(json_integer_value(json_object_get(json_array_get(cores, i), "quota_us")) == 5000);
         CHECK(json_integer_value(json_object_get(json_array_get(cores, i), "period_us")) == 10000);
     }
-    CHECK(json_integer_value(json_object_get(json_object_get(w, "throttling"), "nr_throttled")) >
-          0);
+    /* Throttled when the cores got their share (on a busy machine they may not). */
+    double wmax = jnum(json_object_get(json_object_get(w, "throughput"), "utilisation"), "max");
+    json_t *wth = json_object_get(w, "throttling");
+    REQUIRE(json_is_object(wth));
+    if (wmax >= 0.9) CHECK(json_integer_value(json_object_get(wth, "nr_throttled")) > 0);
     json_t *cap = json_object_get(root, "capacity");
     REQUIRE(json_is_true(json_object_get(cap, "measured")));
     CHECK(jstr(cap, "caveat") && strstr(jstr(cap, "caveat"), "caches"));

@@ -271,9 +271,17 @@ static void verify_after(pf_config *c)
                   c->util_max <= 1.10);
     }
     if (c->have_th && c->c.kind == STT_PROFILE_CAPACITY && c->c.speed < 1) {
-        snprintf(obs, sizeof obs, "%lld of %lld periods", c->th.nr_throttled, c->th.nr_periods);
-        add_check(checks, &ok, "weak cores throttled under saturation", "> 0 periods", obs,
-                  c->th.nr_throttled > 0);
+        /* Seen to bite whenever the cores got their whole share (0.95 of it:
+         * a physical fact, whatever share --saturation counts rounds at); a
+         * machine too busy to give it never reaches the quota. */
+        int full = 0;
+        for (int i = 0; i < c->nrounds; i++)
+            full += c->util[i] >= 0.95;
+        snprintf(obs, sizeof obs, "%lld of %lld periods (%d rounds at full share)",
+                 c->th.nr_throttled, c->th.nr_periods, full);
+        add_check(checks, &ok, "weak cores throttled under saturation",
+                  "> 0 periods when a round got its full share", obs,
+                  c->th.nr_throttled > 0 || full == 0);
     }
     if (!ok) {
         json_object_set_new(c->verification, "ok", json_false());
