@@ -40,7 +40,9 @@ static void derive(pf_config *c, double saturation)
     }
     stt_summary u;
     if (stt_stats_summarize(c->util, (size_t)c->nrounds, 0.95, &u) == 0) c->util_med = u.median;
-    if (!c->saturated)
+    if (!c->nrounds)
+        snprintf(c->excluded_why, sizeof c->excluded_why, "no round was measured");
+    else if (!c->saturated)
         snprintf(c->excluded_why, sizeof c->excluded_why,
                  "not saturated (generator or harness bound) in %d of %d rounds: the server "
                  "used a median %.2f of the %.2f CPU(s) it was given; a round counts only at "

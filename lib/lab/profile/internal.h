@@ -123,7 +123,7 @@ struct stt_profile {
     char to_confirm[700];
     int interrupted;
     /* time */
-    double wall_s, phase_s[2];
+    double t0, wall_s, phase_s[2];
     int rounds_run[2];
     char *summary;
 };

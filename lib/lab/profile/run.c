@@ -25,10 +25,11 @@ int pf_stopped(const stt_profile *r)
 void pf_progress(const stt_profile *r, const char *fmt, ...)
 {
     if (!r->p.progress) return;
-    char line[512];
+    char line[600];
+    int k = snprintf(line, sizeof line, "[%4.0f s] ", stt_now_s() - r->t0);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + k, sizeof line - (size_t)k, fmt, ap);
     va_end(ap);
     r->p.progress(r->p.progress_arg, line);
 }
@@ -495,24 +496,29 @@ static void run_phase(stt_profile *r, int phase, int sttd)
     int order[PF_NC];
     for (int round = 0; round < rounds && round < PF_R; round++) {
         stt_rounds_order(n, round, r->p.seed + 1000 * (uint64_t)phase, order);
-        for (int k = 0; k < n && !pf_stopped(r); k++) {
+        int k = 0;
+        for (; k < n && !pf_stopped(r); k++) {
             pf_config *c = &r->cfg[idx[order[k]]];
             if (!strcmp(c->status, "ok")) visit(r, c, round);
         }
         if (pf_stopped(r)) {
-            /* The interrupted round is incomplete: it is not counted. */
+            /* An interrupted round is incomplete (not every configuration
+             * was visited): it is not counted. */
             r->interrupted = 1;
-            rounds = round;
+            rounds = k == n ? round + 1 : round;
             break;
         }
         if (round == rounds - 1 && extra > 0 && rounds < PF_R) {
             int any = 0;
-            for (int k = 0; k < n; k++)
-                any |= unstable(&r->cfg[idx[k]], rounds, r->p.saturation);
+            for (int j = 0; j < n; j++)
+                any |= unstable(&r->cfg[idx[j]], rounds, r->p.saturation);
             if (any) {
                 rounds++;
                 extra--;
-                pf_progress(r, "a throughput point is not yet stable: one more round (%d)", rounds);
+                pf_progress(r,
+                            "a throughput point does not count yet (unstable, or too few "
+                            "rounds with the CPUs it was given): one more round (%d)",
+                            rounds);
             }
         }
     }
@@ -551,7 +557,7 @@ int stt_profile_run(const stt_profile_params *pp, stt_profile **out, char *err, 
     stt_profile *r = calloc(1, sizeof *r);
     if (!r) return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
     r->p = *pp;
-    double t0 = stt_now_s();
+    double t0 = r->t0 = stt_now_s();
     stt_sysinfo_get(&r->si);
     r->usable = stt_usable_cpus();
     r->nallowed = stt_cpus_allowed(r->allowed, 1024);
