@@ -324,14 +324,14 @@ static void threads_tables(const stt_profile *r, FILE *f)
         int clients = c->c.cores / 2 > 1 ? c->c.cores / 2 : 1;
         fprintf(f,
                 "\n### %d cores, %d workers: one %s request\n\nUnder load: %d back-to-back "
-                "client(s) sending %s, measured at %s audio s/s.\n\n| threads | idle s | "
-                "idle / best | under load s | under load / best |\n|---|---|---|---|---|\n",
+                "client(s) sending %s, measured at %s audio s/s.\n\n| threads | n | idle s | "
+                "idle / best | under load s | under load / best |\n|---|---|---|---|---|---|\n",
                 c->c.cores, c->c.workers, r->files[PF_LONG].name, clients, r->files[PF_SHORT].name,
                 sum(b[0], 96, c->bg_thr, c->nrounds));
         for (int k = 0; k < c->c.nprobe; k++) {
             const stt_threads_optimum *a = &r->thr[i].opt[0], *l = &r->thr[i].opt[1];
             char c1[96], c2[96];
-            fprintf(f, "| %d | %s | %s | %s | %s |\n", c->c.probe[k],
+            fprintf(f, "| %d | %zu | %s | %s | %s | %s |\n", c->c.probe[k], a->lat[k].n,
                     ci3(b[0], 96, a->lat[k].median, a->lat[k].median_ci.lo, a->lat[k].median_ci.hi),
                     k == a->best ? "best" : est(c1, 96, &a->ratio[k]),
                     ci3(b[1], 96, l->lat[k].median, l->lat[k].median_ci.lo, l->lat[k].median_ci.hi),

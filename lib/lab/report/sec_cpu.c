@@ -130,30 +130,35 @@ static void sec_scaling(doc *d, const src *cpu)
     if (json_array_size(qv)) {
         rpt_h(d, 3, "CFS quota against pinned cores");
         rpt_trow(d, 1,
-                 "cores|throughput quota/cpuset|long request quota/cpuset|throttled fraction");
+                 "cores|n|throughput quota/cpuset|long request quota/cpuset|throttled fraction");
         for (size_t i = 0; i < json_array_size(qv); i++) {
             char p1[100], c1[100], p2[100], c2[100];
             snprintf(p1, sizeof p1, "quota_vs_cpuset[%zu].throughput_ratio", i);
             snprintf(c1, sizeof c1, "quota_vs_cpuset[%zu].throughput_ratio_ci", i);
             snprintf(p2, sizeof p2, "quota_vs_cpuset[%zu].latency_ratio", i);
             snprintf(c2, sizeof c2, "quota_vs_cpuset[%zu].latency_ratio_ci", i);
-            rpt_trow(d, 0, "%s|%s|%s|%s", rpt_cite(d, cpu, "", "quota_vs_cpuset[%zu].cores", i),
-                     with_ci(d, cpu, "", p1, c1), with_ci(d, cpu, "", p2, c2),
+            rpt_trow(d, 0, "%s|%.0f|%s|%s|%s",
+                     rpt_cite(d, cpu, "", "quota_vs_cpuset[%zu].cores", i),
+                     rpt_jnum_at(cpu, "quota_vs_cpuset[%zu].n", i), with_ci(d, cpu, "", p1, c1),
+                     with_ci(d, cpu, "", p2, c2),
                      rpt_cite(d, cpu, "", "quota_vs_cpuset[%zu].throttled_fraction", i));
         }
     }
     json_t *th = json_object_get(cpu->j, "threads");
     if (json_array_size(th)) {
         rpt_h(d, 3, "Threads per request");
-        rpt_trow(d, 1, "cores|load|best threads|its latency|recommended (fewest among the tied)");
+        rpt_trow(d, 1, "cores|load|n|best threads|its latency|recommended (fewest among the tied)");
         for (size_t i = 0; i < json_array_size(th); i++)
             for (int l = 0; l < 2; l++) {
                 const char *load = l ? "loaded" : "idle";
                 char p[100], c[100];
                 snprintf(p, sizeof p, "threads[%zu].%s.best_latency_s", i, load);
                 snprintf(c, sizeof c, "threads[%zu].%s.best_ci", i, load);
-                rpt_trow(d, 0, "%s|%s|%s|%s|%s", rpt_cite(d, cpu, "", "threads[%zu].cores", i),
-                         l ? rpt_jstr_at(cpu, "threads[0].load.stated") ?: "loaded" : "idle",
+                char st[100];
+                snprintf(st, sizeof st, "threads[%zu].load.stated", i);
+                rpt_trow(d, 0, "%s|%s|%s|%s|%s|%s", rpt_cite(d, cpu, "", "threads[%zu].cores", i),
+                         l ? rpt_jstr_at(cpu, st) ?: "loaded" : "idle",
+                         rpt_cite(d, cpu, "", "timing.phases[1].rounds"),
                          rpt_cite(d, cpu, "", "threads[%zu].%s.best_threads", i, load),
                          with_ci(d, cpu, "s", p, c),
                          rpt_cite(d, cpu, "", "threads[%zu].%s.recommended_threads", i, load));
@@ -190,7 +195,7 @@ static void sec_machines(doc *d, const stt_report *r)
                 "weak cores do not: this is the stronger evidence on core strength. The runs "
                 "were not interleaved, so each machine's drift is inside its intervals; `sttbench "
                 "cpu --compare A B` gives the ratio with its interval.");
-    rpt_trow(d, 1, "machine|1-core audio s/s|1-core long request|weak against strong");
+    rpt_trow(d, 1, "machine|n|1-core audio s/s|1-core long request|weak against strong");
     for (int i = 0; i < r->n; i++) {
         const src *c = &r->m[i].k[K_CPU];
         if (!c->j || !json_object_get(c->j, "capacity")) continue;
@@ -206,7 +211,8 @@ static void sec_machines(doc *d, const stt_report *r)
         size_t last = json_array_size(lat) ? json_array_size(lat) - 1 : 0;
         snprintf(p2, sizeof p2, "points[%d].latency[%zu].median", k, last);
         snprintf(c2, sizeof c2, "points[%d].latency[%zu].ci", k, last);
-        rpt_trow(d, 0, "%s|%s|%s|%s (%s)", rpt_jstr_at(c, "machine.cpu_model") ?: c->label,
+        rpt_trow(d, 0, "%s|%.0f|%s|%s|%s (%s)", rpt_jstr_at(c, "machine.cpu_model") ?: c->label,
+                 k >= 0 ? rpt_jnum_at(c, "points[%d].throughput.n", k) : 0.0,
                  k >= 0 ? with_ci(d, c, "", p1, c1) : "not measured",
                  k >= 0 ? with_ci(d, c, "s", p2, c2) : "not measured",
                  rpt_jstr_at(c, "verdict.answer") ?: "?",
