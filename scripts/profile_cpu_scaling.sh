@@ -7,7 +7,7 @@
 # the corpus into corpus/ if missing, writes results/cpu/ (cpu.json,
 # cpu_scaling_report.md, charts). Needs root for the cgroup parts (quota, weak
 # cores); without it they are skipped and said so.
-#   --quick: about 3 minutes on a 2-core machine (wider intervals);
+#   --quick: about 3.5 minutes on a quiet 2-core machine (wider intervals);
 #   default: the full profile (about 30 minutes on 2 cores, longer on more).
 # Usage: scripts/profile_cpu_scaling.sh [--quick] [any `sttbench cpu` option...]
 # (see `build/sttbench cpu --help`).

@@ -246,7 +246,7 @@ static void check_summary(json_t *s, int n, int rounds)
 /* One configuration: started, verified under its restriction, measured in
  * every round; the rounds that count are those whose saturated run used the
  * share of the CPUs the run asks for (config.saturation). */
-static void check_point(json_t *root, json_t *p, int rounds)
+static void check_point(json_t *root, json_t *p, int rounds, int nlat)
 {
     REQUIRE(p);
     CHECK_STR_EQ(jstr(p, "status"), "ok");
@@ -286,8 +286,12 @@ static void check_point(json_t *root, json_t *p, int rounds)
     CHECK(ex == (!json_is_true(json_object_get(t, "saturated")) ||
                  !json_is_true(json_object_get(t, "stable"))));
     CHECK(ex == json_is_string(json_object_get(t, "excluded_reason")));
+    CHECK(json_integer_value(json_object_get(t, "completions_timed")) ==
+          2 * ((json_integer_value(json_object_get(p, "workers")) + 1) / 2));
     json_t *lat = json_object_get(p, "latency");
-    CHECK(json_array_size(lat) >= 1);
+    /* --quick times one short and one long request where the equal-capacity
+     * experiment needs them, one long where a quota is compared, else none */
+    CHECK(json_array_size(lat) == (size_t)nlat);
     for (size_t i = 0; i < json_array_size(lat); i++) {
         json_t *l = json_array_get(lat, i);
         check_summary(l, counted, rounds);
@@ -301,7 +305,7 @@ static void check_capacity(const run *r)
 {
     json_t *root = r->root;
     json_t *w = point(root, "2 x 0.5");
-    check_point(root, w, 5);
+    check_point(root, w, 5, 2);
     /* Each weak core: its own CPU, its own 5 ms per 10 ms, throttled. */
     json_t *cores = json_object_get(json_object_get(w, "verification"), "cores");
     REQUIRE(json_array_size(cores) == 2);
@@ -365,8 +369,8 @@ static void check_profile(const run *r, int cgroups)
                  "short.wav");
     CHECK_STR_EQ(jstr(json_object_get(json_object_get(cfg, "files"), "long"), "file"), "long.wav");
     CHECK(json_array_size(json_object_get(root, "points")) == (cgroups ? 4u : 2u));
-    check_point(root, point(root, "cpuset 1"), 5);
-    check_point(root, point(root, "cpuset 2"), 5);
+    check_point(root, point(root, "cpuset 1"), 5, cgroups ? 2 : 0);
+    check_point(root, point(root, "cpuset 2"), 5, cgroups ? 1 : 0);
     CHECK(json_is_true(json_object_get(point(root, "cpuset 1"), "strong")) == cgroups);
     /* The analysis: every core count either in the series (with intervals)
      * or excluded with its reason; two core counts project nothing. */
@@ -416,7 +420,7 @@ static void check_profile(const run *r, int cgroups)
     if (cgroups) {
         CHECK(jnum(json_object_get(root, "config"), "saturation") == 0);
         check_capacity(r);
-        check_point(root, point(root, "quota 2"), 5);
+        check_point(root, point(root, "quota 2"), 5, 1);
         CHECK(json_is_object(json_object_get(point(root, "quota 2"), "throttling")));
     } else {
         CHECK_STR_EQ(jstr(v, "answer"), "undetermined");

@@ -166,6 +166,9 @@ pf_background *pf_background_start(const char *url, const pf_file *f, int conc);
 double pf_background_stop(pf_background *b);
 
 /* ---- run.c ---- */
+/* The completions c's throughput measurement times: params.requests rounded
+ * up to a multiple of its workers. */
+int pf_timed(const stt_profile *r, const pf_config *c);
 /* 1 once the caller asked the run to stop (params.stop). */
 int pf_stopped(const stt_profile *r);
 void pf_progress(const stt_profile *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -59,7 +59,7 @@ static json_t *point_json(const stt_profile *r, const pf_config *c)
         json_t *t = summary_json(c->thr_v, c->nrounds);
         json_object_set_new(t, "all_samples", samples(c->thr, c->nrounds));
         json_object_set_new(t, "unit", json_string("audio_s_per_s"));
-        json_object_set_new(t, "completions_timed", json_integer(r->p.requests));
+        json_object_set_new(t, "completions_timed", json_integer(pf_timed(r, c)));
         json_object_set_new(t, "concurrency", json_integer(2 * c->c.workers));
         json_object_set_new(t, "utilisation",
                             json_pack("{s:o, s:o, s:o}", "median", NUM(c->util_med), "max",
@@ -338,6 +338,7 @@ static json_t *config_json(const stt_profile *r)
         NUM(p->thread_margin), "seed", (json_int_t)p->seed, "quick", p->quick);
     json_object_set_new(c, "files", files);
     json_object_set_new(c, "saturation", NUM(p->saturation));
+    json_object_set_new(c, "scaling_latency", json_boolean(p->scaling_latency));
     json_object_set_new(c, "usable_cpus", json_integer(r->usable));
     json_object_set_new(c, "cgroup", json_string(r->cgroup));
     json_object_set_new(c, "cgroup_note",

@@ -22,6 +22,7 @@ stt_profile_params stt_profile_default_params(void)
     p.rounds = 8;
     p.extra_rounds = 3;
     p.requests = 8;
+    p.scaling_latency = 1;
     p.poisson = 6;
     p.poisson_load = 0.5;
     p.saturation = 0.95;
@@ -39,7 +40,8 @@ void stt_profile_quick(stt_profile_params *p)
     p->threads = 0;
     p->rounds = 5;
     p->extra_rounds = 0;
-    p->requests = 4;
+    p->requests = 2;
+    p->scaling_latency = 0;
     p->poisson = 0;
 }
 
@@ -110,7 +112,7 @@ int stt_profile_plan(const stt_profile_params *p, int usable, int cgroups, stt_p
         if (!c) return n;
         c->kind = STT_PROFILE_SCALING;
         c->cores = c->workers = c->threads = cores[i];
-        c->measure = STT_PROFILE_M_THROUGHPUT | STT_PROFILE_M_LONG;
+        c->measure = STT_PROFILE_M_THROUGHPUT | (p->scaling_latency ? STT_PROFILE_M_LONG : 0);
         snprintf(c->label, sizeof c->label, "cpuset %d", cores[i]);
     }
     if (!p->quota)
@@ -126,6 +128,10 @@ int stt_profile_plan(const stt_profile_params *p, int usable, int cgroups, stt_p
         c->kind = STT_PROFILE_QUOTA;
         c->cores = c->workers = c->threads = cores[i];
         c->measure = STT_PROFILE_M_THROUGHPUT | STT_PROFILE_M_LONG;
+        /* the quota is compared with the pinned cores on both figures */
+        for (int j = 0; j < n; j++)
+            if (out[j].kind == STT_PROFILE_SCALING && out[j].cores == cores[i])
+                out[j].measure |= STT_PROFILE_M_LONG;
         snprintf(c->label, sizeof c->label, "quota %d", cores[i]);
     }
     if (p->capacity) {

@@ -390,6 +390,14 @@ static void failed_step(pf_config *c, const char *what, const char *err)
     snprintf(c->last_error, sizeof c->last_error, "%s: %.280s", what, err);
 }
 
+int pf_timed(const stt_profile *r, const pf_config *c)
+{
+    /* Workers start together and finish near together: the interval must
+     * span whole batches of them, or it times half a batch. */
+    int w = c->c.workers > 0 ? c->c.workers : 1;
+    return w * ((r->p.requests + w - 1) / w);
+}
+
 static void visit(stt_profile *r, pf_config *c, int round)
 {
     char err[600];
@@ -398,7 +406,7 @@ static void visit(stt_profile *r, pf_config *c, int round)
     if (m & STT_PROFILE_M_THROUGHPUT) {
         stt_cpulimit_throttling a = {0}, b = {0};
         int th = stt_cpulimit_throttling_read(c->limit, &a, NULL, 0) == 0;
-        if (pf_saturate(c->url, &r->files[PF_SHORT], 2 * c->c.workers, c->c.workers, r->p.requests,
+        if (pf_saturate(c->url, &r->files[PF_SHORT], 2 * c->c.workers, c->c.workers, pf_timed(r, c),
                         stt_sut_pid(c->sut), c->capacity, &c->thr[round], &c->util[round], err,
                         sizeof err))
             failed_step(c, "throughput", err);

@@ -85,7 +85,7 @@ static void answer_capacity(const stt_profile *r, text *t)
 
 static void answer_scaling(const stt_profile *r, text *t, int quota)
 {
-    char b1[96], b2[96];
+    char b1[96], b2[96], b3[96];
     if (!r->has_scaling[quota]) {
         tx(t, "not measured.");
         return;
@@ -103,7 +103,7 @@ static void answer_scaling(const stt_profile *r, text *t, int quota)
         tx(t, "%s: efficiency at %g cores %s, throughput speedup %s; Amdahl serial fraction %s",
            stt_scaling_class_name(s->cls), last->cores, est(b1, sizeof b1, &last->efficiency),
            est(b2, sizeof b2, &last->speedup),
-           ci3(b1, sizeof b1, s->serial.value, s->serial.ci.lo, s->serial.ci.hi));
+           ci3(b3, sizeof b3, s->serial.value, s->serial.ci.lo, s->serial.ci.hi));
     }
     if (s->lat_serial.n)
         tx(t, "; serial fraction of one long request %s", est(b2, sizeof b2, &s->lat_serial));
@@ -356,7 +356,8 @@ int pf_write_report(const stt_profile *r, int charts_ok, const char *chart_err, 
             "(affinity, cgroup and quota read back, the server's gauges, sttd's own usable-CPU "
             "count, CPU used never above what was given, weak cores seen throttled), and measured "
             "in %d interleaved rounds, in a shuffled order each round. Throughput: the time to %d "
-            "completions of a closed loop of 2 x workers clients sending %s, with the server's "
+            "completions (rounded up to whole batches of the workers) of a closed loop of 2 x "
+            "workers clients sending %s, with the server's "
             "CPU use over that interval; single requests: %s (%.0f s) and %s (%.0f s), one of "
             "each per round. A round's visit counts only when its saturated run used >= %.0f%% of "
             "the CPUs given (else the machine, the generator or the harness took them), and "

@@ -24,11 +24,13 @@ static void test_defaults_and_quick(void)
     CHECK_STR_EQ(p.corpus, "corpus");
     CHECK_STR_EQ(p.out, "results/cpu");
     CHECK(p.rounds == 8 && p.rounds >= 5 && p.extra_rounds == 3 && p.requests == 8);
+    CHECK(p.scaling_latency && p.saturation == 0.95);
     CHECK(p.quota == 2 && p.capacity == 1 && p.threads == 2 && p.poisson == 6);
     CHECK(p.period_us == 10000 && p.max_cores == 16 && p.margin == 0.05);
     CHECK(p.short_s == 8 && p.long_s == 60 && !p.quick);
     stt_profile_quick(&p);
-    CHECK(p.quick && p.rounds == 5 && p.extra_rounds == 0 && p.requests == 4);
+    CHECK(p.quick && p.rounds == 5 && p.extra_rounds == 0 && p.requests == 2);
+    CHECK(!p.scaling_latency);
     CHECK(p.quota == 0 && p.threads == 0 && p.poisson == 0 && p.long_s == 28);
     CHECK(p.capacity == 1 && p.margin == 0.05); /* unchanged */
 }
@@ -48,6 +50,9 @@ static void test_plan_on_two_cores(void)
     p.quota = 1;
     n = stt_profile_plan(&p, 2, 1, c, 32, notes, sizeof notes);
     CHECK(n == 4 && find(c, n, "quota 2") && !find(c, n, "quota 1"));
+    /* ... but where a quota is compared with it, both have the long request */
+    CHECK(find(c, n, "cpuset 2")->measure & STT_PROFILE_M_LONG);
+    CHECK(find(c, n, "quota 2")->measure & STT_PROFILE_M_LONG);
     p.quota = 0;
     n = stt_profile_plan(&p, 2, 1, c, 32, notes, sizeof notes);
     /* 1 x 1.0 is the 1-core pinned point itself: measured once. */
@@ -55,6 +60,7 @@ static void test_plan_on_two_cores(void)
     CHECK(one->measure & STT_PROFILE_M_SHORT);
     CHECK(!(one->measure & STT_PROFILE_M_POISSON)); /* quick: no Poisson p95 */
     CHECK(two->workers == 2 && two->threads == 2 && !two->strong);
+    CHECK(!(two->measure & STT_PROFILE_M_LONG)); /* quick: no long request at 2 cores */
     CHECK(w->kind == STT_PROFILE_CAPACITY && w->cores == 2 && w->speed == 0.5 && w->workers == 2);
     CHECK(w->measure & STT_PROFILE_M_THROUGHPUT && w->measure & STT_PROFILE_M_LONG);
     CHECK(strstr(notes, "4 to 16 unmeasured") != NULL);
