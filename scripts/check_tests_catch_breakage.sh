@@ -111,8 +111,16 @@ mut loadgen lib/lab/loadgen.c test_loadgen "open-loop latency from send time (co
     's#sl->sched_ns = w->s->mode == STT_LOAD_OPEN ? sched : sl->send_ns;#sl->sched_ns = sl->send_ns;#'
 mut histogram lib/lab/histogram.c test_histogram "merge into an empty histogram keeps min 0" \
     's#if (dst->count == 0 || src->min < dst->min) dst->min = src->min;#if (src->min < dst->min) dst->min = src->min;#'
-mut cpulimit lib/lab/cpulimit.c test_cpulimit "cpuset skips one CPU too many (first_cpu off by one)" \
-    's#if (idx++ < p->first_cpu) continue;#if (idx++ <= p->first_cpu) continue;#'
+mut cpulimit lib/lab/cpulimit.c test_cpulimit "the last usable CPU is never granted (> became >=)" \
+    's#l->p.first_cpu + want > n)#l->p.first_cpu + want >= n)#'
+mut rounds lib/lab/rounds.c test_rounds "per-round ratio upside down (b/a became a/b)" \
+    's#r\[m++\] = invert ? a\[i\] / b\[i\] : b\[i\] / a\[i\];#r[m++] = invert ? b[i] / a[i] : a[i] / b[i];#'
+mut scaling lib/lab/scaling.c test_scaling "diminishing returns decided on the interval's low end, not all of it" \
+    's#if (ci->hi < STT_FIT_DIMINISHING_FRACTION) {#if (ci->lo < STT_FIT_DIMINISHING_FRACTION) {#'
+mut capacity lib/lab/capacity.c test_capacity "a slower weak core counted as better for latency" \
+    's#res->side = higher_better ? STT_CAP_WEAK : STT_CAP_STRONG;#res->side = STT_CAP_WEAK;#'
+mut profile lib/lab/profile/plan.c test_profile "thread search without workers beyond the cores" \
+    's#c->workers = 2 \* cores\[i\];#c->workers = cores[i];#'
 mut mix lib/lab/mix.c test_mix "a PATH WEIGHT line's weight is ignored" \
     's#w > 0 ? w : 1);#w > 0 ? 1 : w);#'
 mut sut lib/lab/sut.c test_sut "stop kills at once instead of asking with SIGTERM" \

@@ -174,7 +174,7 @@ static void test_run_against_fake_server(void)
     p.corpus = corpus;
     p.out = out;
     p.spawn = 1;
-    snprintf(cmd, sizeof cmd, "%s --port {port} --workers 1 --cpu-ms-per-audio-s 2",
+    snprintf(cmd, sizeof cmd, "%s --port {port} --workers 1 --cpu-ms-per-audio-s 2 --piece-s 0",
              test_bin("fake_sttd"));
     p.server_command = cmd;
     p.profiles = "fast,balanced";

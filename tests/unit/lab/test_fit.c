@@ -1,8 +1,10 @@
 /* fit: Amdahl and USL recover known parameters, their intervals cover the
- * truth, verdicts follow their definitions, and too few points say so. */
+ * truth, both stay in their physical range, too few points project nothing,
+ * and the rules follow their definitions. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fit.h"
 #include "testlib.h"
@@ -125,47 +127,80 @@ static void test_usl_needs_three_points(void)
     CHECK(stt_fit_amdahl(n3, bad, 3, (stt_amdahl_fit[1]){0}) < 0);
 }
 
+static void test_amdahl_held_to_its_range(void)
+{
+    /* Faster than linear: unconstrained s would be negative (-0.09 was once
+     * reported); held at 0, interval inside [0, 1]. */
+    double n[] = {1, 2, 4, 1, 2, 4}, sup[] = {1, 2.2, 4.8, 1.02, 2.25, 4.7};
+    stt_amdahl_fit f;
+    REQUIRE(stt_fit_amdahl(n, sup, 6, &f) == 0);
+    CHECK(f.status == STT_FIT_OK);
+    CHECK(f.s == 0 && f.bounded);
+    CHECK(f.s_ci[0] >= 0 && f.s_ci[1] <= 1 && f.s_ci[0] <= f.s && f.s <= f.s_ci[1]);
+    /* Slower with more cores: s held at 1. */
+    double slow[] = {2, 1.6, 1.3, 2.1, 1.5, 1.2};
+    REQUIRE(stt_fit_amdahl(n, slow, 6, &f) == 0);
+    CHECK(f.s == 1 && f.bounded);
+    CHECK(f.s_ci[1] <= 1);
+    /* Two points faster than linear: exact, still held. */
+    double n2[] = {1, 2}, x2[] = {1, 2.1};
+    REQUIRE(stt_fit_amdahl(n2, x2, 2, &f) == 0);
+    CHECK(f.status == STT_FIT_EXACT && f.s == 0 && !stt_fit_amdahl_projects(&f));
+    /* The two-point solution. */
+    CHECK(fabs(stt_amdahl_serial_fraction(1, 2, 1.8) - 1.0 / 9.0) < 1e-12);
+    CHECK(stt_amdahl_serial_fraction(1, 2, 2.2) == 0);
+    CHECK(stt_amdahl_serial_fraction(1, 2, 0.9) == 1);
+    CHECK(fabs(stt_amdahl_serial_fraction(2, 4,
+                                          stt_amdahl_speedup(0.2, 4) / stt_amdahl_speedup(0.2, 2)) -
+               0.2) < 1e-9);
+    CHECK(isnan(stt_amdahl_serial_fraction(2, 1, 1.5)));
+}
+
+static void test_usl_held_to_its_range(void)
+{
+    /* Superlinear data pull sigma below 0 unconstrained: held at 0. */
+    double n[] = {1, 2, 4, 8}, x[] = {1, 2.1, 4.3, 8.0};
+    stt_usl_fit f;
+    REQUIRE(stt_fit_usl(n, x, 4, &f) == 0);
+    CHECK(f.status == STT_FIT_OK);
+    CHECK(f.sigma >= 0 && f.kappa >= 0);
+    CHECK(f.sigma_bounded || f.kappa_bounded);
+    CHECK(f.sigma_ci[0] >= 0 && f.kappa_ci[0] >= 0);
+    CHECK(f.sigma_ci[0] <= f.sigma && f.sigma <= f.sigma_ci[1]);
+    CHECK(stt_fit_usl_projects(&f));
+    /* Three points: exact, no projection, no peak. */
+    REQUIRE(stt_fit_usl(n, x, 3, &f) == 0);
+    CHECK(f.status == STT_FIT_EXACT && !stt_fit_usl_projects(&f) && isnan(f.peak_n));
+    CHECK(f.sigma >= 0 && f.kappa >= 0);
+}
+
 static void test_classify(void)
 {
-    double n[] = {1, 2, 4};
-    double lin[] = {1, 1.98, 3.7}, sub[] = {1, 1.8, 3.0}, retro[] = {1, 1.8, 1.6};
-    CHECK(stt_fit_classify(n, lin, 3) == STT_SCALING_LINEAR);
-    CHECK(stt_fit_classify(n, sub, 3) == STT_SCALING_SUBLINEAR);
-    CHECK(stt_fit_classify(n, retro, 3) == STT_SCALING_RETROGRADE);
-    CHECK(stt_fit_classify(n, lin, 1) == STT_SCALING_NOT_ENOUGH);
-    /* Efficiency exactly 0.9 at the largest n counts as linear. */
-    double edge[] = {2, 3.6};
-    CHECK(stt_fit_classify(n, edge, 2) == STT_SCALING_LINEAR);
+    CHECK(stt_fit_classify(0.92, 0.99, 0) == STT_SCALING_LINEAR);
+    CHECK(stt_fit_classify(0.9, 0.95, 0) == STT_SCALING_LINEAR); /* the threshold counts */
+    CHECK(stt_fit_classify(0.7, 0.89, 0) == STT_SCALING_SUBLINEAR);
+    CHECK(stt_fit_classify(0.85, 0.95, 0) == STT_SCALING_UNDETERMINED);
+    CHECK(stt_fit_classify(0.95, 0.99, 1) == STT_SCALING_RETROGRADE);
+    CHECK(stt_fit_classify(NAN, NAN, 0) == STT_SCALING_NOT_ENOUGH);
+    CHECK(STT_FIT_LINEAR_EFFICIENCY == 0.9);
+    CHECK(!strcmp(stt_scaling_class_name(STT_SCALING_UNDETERMINED), "undetermined"));
 }
 
 static void test_diminishing(void)
 {
-    /* Gains per core: 10 (first), 9, 6, 4 -> the core count after which one
-     * more core adds less than half (5) is 4. */
+    /* First added core: +9. Then 2 -> 4: +6 per core (0.67), 4 -> 8: +4 per
+     * core (0.44 < 0.5): the first core count below half is 8. */
     double n[] = {1, 2, 4, 8}, x[] = {10, 19, 31, 47};
-    CHECK(stt_fit_diminishing(n, x, 4) == 4);
+    CHECK(stt_fit_diminishing(n, x, 4) == 8);
+    CHECK(fabs(stt_fit_gain_ratio(n, x, 4, 2) - 6.0 / 9.0) < 1e-12);
+    CHECK(fabs(stt_fit_gain_ratio(n, x, 4, 3) - 4.0 / 9.0) < 1e-12);
     double lin[] = {10, 20, 40, 80};
     CHECK(stt_fit_diminishing(n, lin, 4) == -1);
-    CHECK(stt_fit_diminishing(n, x, 1) == -1);
-    /* Amdahl: S(n+1) - S(n) < 0.5 first at the computed n. */
-    for (double s = 0.01; s < 0.5; s += 0.07) {
-        int d = stt_amdahl_diminishing(s);
-        CHECK(d >= 1);
-        CHECK(stt_amdahl_speedup(s, d + 1) - stt_amdahl_speedup(s, d) < 0.5);
-        if (d > 1) CHECK(stt_amdahl_speedup(s, d) - stt_amdahl_speedup(s, d - 1) >= 0.5);
-    }
-    CHECK(stt_amdahl_diminishing(0) == 0);
-}
-
-static void test_optimal_threads(void)
-{
-    int t[] = {4, 1, 2};
-    double lat[] = {10.0, 20.0, 10.2};
-    CHECK(stt_fit_optimal_threads(t, lat, 3, 0.03) == 2); /* tie within 3%: fewer threads */
-    CHECK(stt_fit_optimal_threads(t, lat, 3, 0.0) == 0);
-    double none[] = {NAN, NAN, NAN};
-    CHECK(stt_fit_optimal_threads(t, none, 3, 0.03) == -1);
-    CHECK(stt_fit_optimal_threads(t, lat, 0, 0.03) == -1);
+    /* Two points: no rule (the first added core is the only one). */
+    CHECK(stt_fit_diminishing(n, x, 2) == -1);
+    CHECK(isnan(stt_fit_gain_ratio(n, x, 2, 1)));
+    double flat[] = {10, 9, 12, 14};
+    CHECK(stt_fit_diminishing(n, flat, 4) == -1);
 }
 
 int main(void)
@@ -175,8 +210,9 @@ int main(void)
     TEST_RUN(test_amdahl_noise_ci_covers_truth);
     TEST_RUN(test_usl_recovers_parameters);
     TEST_RUN(test_usl_needs_three_points);
+    TEST_RUN(test_amdahl_held_to_its_range);
+    TEST_RUN(test_usl_held_to_its_range);
     TEST_RUN(test_classify);
     TEST_RUN(test_diminishing);
-    TEST_RUN(test_optimal_threads);
     return test_summary();
 }
