@@ -203,18 +203,23 @@ static void test_full_queue_gets_503_with_retry_after(void)
     post_job j = {url, test_data(LONG_CLIP), 0, NULL};
     pthread_t th;
     pthread_create(&th, NULL, post_thread, &j);
-    /* while the only worker is busy, the next request is refused at once */
-    char ready[160];
+    /* while the only worker is busy, the next request is refused at once,
+     * and the pod stays ready: a full queue is not "cannot take work" */
+    char metrics[160], ready[160];
+    snprintf(metrics, sizeof metrics, "%s/metrics", one.url);
     snprintf(ready, sizeof ready, "%s/ready", one.url);
     test_response r;
-    long st = 200;
-    for (int i = 0; i < 100 && st == 200; i++) {
+    int full = 0;
+    for (int i = 0; i < 500 && !full; i++) {
         usleep(20000);
-        test_request("GET", ready, NULL, &r);
-        st = r.status;
+        test_request("GET", metrics, NULL, &r);
+        full = r.body && strstr(r.body, "sttd_requests_in_flight 1") != NULL;
         test_response_free(&r);
     }
-    CHECK(st == 503);
+    CHECK(full);
+    REQUIRE(test_request("GET", ready, NULL, &r) == 0);
+    CHECK(r.status == 200);
+    test_response_free(&r);
     const char *f[] = {"model", "accurate", NULL};
     REQUIRE(test_post_file(url, test_data(CLIP), NULL, 0, f, NULL, &r) == 0);
     CHECK(r.status == 503);

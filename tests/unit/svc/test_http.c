@@ -9,33 +9,80 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include "error.h"
 #include "http.h"
 #include "testlib.h"
 
 #define WAV "librivox/sense_and_sensibility_01_austen_64kb-0880.wav"
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 /* ---- the backend double ---- */
 
 typedef struct fake {
-    atomic_int result;   /* what transcribe returns */
-    atomic_int block_ms; /* how long transcribe blocks */
-    atomic_int entered;  /* transcribe calls started */
+    atomic_int result;       /* what transcribe returns */
+    atomic_int admit_result; /* what admit returns */
+    atomic_int block_ms;     /* how long transcribe blocks */
+    atomic_int entered;      /* transcribe calls started */
+    atomic_int admitted;     /* admissions held now */
+    atomic_int admits;       /* admissions granted in all */
+    atomic_int saw_cancel;   /* transcribe saw its client go */
     atomic_int last_profile, last_threads;
-    atomic_int active, capacity, ready, broken;
+    atomic_int active, capacity, ready, broken, drained, cancelled;
+    atomic_uint mask;
+    atomic_long last_len;
 } fake;
 
-static int fake_transcribe(void *ctx, const stt_audio *audio, int profile, int threads,
+static int fake_admit(void *ctx, char *err, size_t errlen)
+{
+    fake *f = ctx;
+    if (f->admit_result) return stt_seterr(err, errlen, f->admit_result, "fake refusal");
+    atomic_fetch_add(&f->admitted, 1);
+    atomic_fetch_add(&f->admits, 1);
+    return 0;
+}
+
+static void fake_release(void *ctx)
+{
+    fake *f = ctx;
+    atomic_fetch_sub(&f->admitted, 1);
+}
+
+/* Decodes the upload like the pool's workers do (so undecodable input gets
+ * the same answer), then blocks, fails or answers "hello world". */
+static int fake_transcribe(void *ctx, const stt_media *media, const stt_job_opts *o,
                            stt_transcript **out, stt_job_stats *stats, char *err, size_t errlen)
 {
     fake *f = ctx;
     atomic_fetch_add(&f->entered, 1);
-    f->last_profile = profile;
-    f->last_threads = threads;
+    f->last_profile = o->profile;
+    f->last_threads = o->threads;
+    f->last_len = (long)media->len;
+    void *map = mmap(NULL, media->len, PROT_READ, MAP_SHARED, media->fd, 0);
+    if (map == MAP_FAILED) return stt_seterr(err, errlen, STT_EIO, "cannot map the upload");
+    stt_audio a;
+    stt_audio_params ap = stt_audio_default_params();
+    ap.max_duration_s = o->max_duration_s;
+    int rc = stt_audio_decode(map, media->len, &ap, &a, err, errlen);
+    munmap(map, media->len);
+    if (rc) return rc;
+    stats->audio_s = stt_audio_duration(&a);
+    stt_audio_free(&a);
     int ms = f->block_ms;
-    if (ms) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    for (int waited = 0; waited < ms; waited += 10) {
+        struct timespec ts = {0, 10 * 1000000L};
         nanosleep(&ts, NULL);
+        if (o->cancelled && o->cancelled(o->cancel_ctx)) {
+            f->saw_cancel = 1;
+            return stt_seterr(err, errlen, STT_ECANCELED, "client gone");
+        }
     }
     if (f->result) return stt_seterr(err, errlen, f->result, "fake failure");
     stt_transcript *t = stt_transcript_create();
@@ -47,7 +94,6 @@ static int fake_transcribe(void *ctx, const stt_audio *audio, int profile, int t
     stats->queue_ms = 1.5;
     stats->process_ms = 2.5;
     stats->pieces = 1;
-    (void)audio;
     return 0;
 }
 
@@ -57,11 +103,24 @@ static void fake_status(void *ctx, stt_backend_status *st)
     st->workers = 2;
     st->busy = 0;
     st->active = f->active;
+    st->in_flight = f->admitted;
     st->capacity = f->capacity;
     st->restarts = 3;
     st->threads = 2;
+    st->profile_mask = f->mask;
     st->ready = f->ready;
     st->broken = f->broken;
+    st->draining = f->drained;
+}
+
+static void fake_drain(void *ctx)
+{
+    ((fake *)ctx)->drained = 1;
+}
+
+static void fake_cancel(void *ctx)
+{
+    ((fake *)ctx)->cancelled = 1;
 }
 
 static fake F;
@@ -70,19 +129,22 @@ static char base[64];
 static char logpath[512];
 static FILE *logf_;
 
-static int start(const char *api_key, size_t max_upload)
+static int probe_port;
+static char probe_base[64];
+
+static int start_with(const char *api_key, size_t max_upload, const stt_server_params *over)
 {
     memset(&F, 0, sizeof F);
     F.capacity = 4;
     F.ready = 1;
-    stt_server_params p = stt_server_default_params();
+    F.mask = 7;
+    stt_server_params p = over ? *over : stt_server_default_params();
     p.port = 0;
-    p.backend.ctx = &F;
-    p.backend.transcribe = fake_transcribe;
-    p.backend.status = fake_status;
+    p.backend = (stt_backend){&F,          fake_admit, fake_release, fake_transcribe,
+                              fake_status, fake_drain, fake_cancel};
     p.api_key = api_key;
     if (max_upload) p.max_upload_bytes = max_upload;
-    p.timeout_s = 10;
+    if (!over) p.timeout_s = 10;
     snprintf(logpath, sizeof logpath, "%s/requests.log", test_tmpdir());
     logf_ = fopen(logpath, "w");
     p.log = logf_;
@@ -93,7 +155,14 @@ static int start(const char *api_key, size_t max_upload)
         return 0;
     }
     snprintf(base, sizeof base, "http://127.0.0.1:%d", stt_server_port(S));
+    probe_port = stt_server_probe_port(S);
+    snprintf(probe_base, sizeof probe_base, "http://127.0.0.1:%d", probe_port);
     return stt_server_port(S) > 0;
+}
+
+static int start(const char *api_key, size_t max_upload)
+{
+    return start_with(api_key, max_upload, NULL);
 }
 
 static void stop(void)
@@ -168,14 +237,14 @@ static void resp_free(resp *r)
 
 /* Sends a request. fields: NULL or name, value pairs sent as multipart along
  * with file (when file_len is not (size_t)-1); raw: a non-multipart body. */
-static resp request(const char *method, const char *path, const char *const *hdrs,
-                    const char *const *fields, const void *file, size_t file_len, const char *raw,
-                    const char *raw_type)
+static resp request_at(const char *at, const char *method, const char *path,
+                       const char *const *hdrs, const char *const *fields, const void *file,
+                       size_t file_len, const char *raw, const char *raw_type)
 {
     resp r = {0};
     CURL *c = curl_easy_init();
     char url[256];
-    snprintf(url, sizeof url, "%s%s", base, path);
+    snprintf(url, sizeof url, "%s%s", at, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
@@ -221,6 +290,13 @@ static resp request(const char *method, const char *path, const char *const *hdr
     return r;
 }
 
+static resp request(const char *method, const char *path, const char *const *hdrs,
+                    const char *const *fields, const void *file, size_t file_len, const char *raw,
+                    const char *raw_type)
+{
+    return request_at(base, method, path, hdrs, fields, file, file_len, raw, raw_type);
+}
+
 static resp get(const char *path, const char *const *hdrs)
 {
     return request("GET", path, hdrs, NULL, NULL, (size_t)-1, NULL, NULL);
@@ -264,10 +340,10 @@ static void test_simple_routes(void)
     CHECK(r.status == 200);
     CHECK(r.body && strstr(r.body, "\"status\":\"ready\""));
     resp_free(&r);
+    /* Readiness means "can take work", not "has room this instant". */
     F.active = 4; /* == capacity */
     r = get("/ready", NULL);
-    CHECK(r.status == 503);
-    CHECK(r.body && strstr(r.body, "not ready") && strstr(r.body, "queue full"));
+    CHECK(r.status == 200);
     resp_free(&r);
     F.active = 0;
     F.ready = 0;
@@ -281,6 +357,10 @@ static void test_simple_routes(void)
     r = get("/health", NULL);
     CHECK(r.status == 503);
     CHECK(r.body && strstr(r.body, "\"status\":\"broken\""));
+    resp_free(&r);
+    r = get("/ready", NULL);
+    CHECK(r.status == 503);
+    CHECK(r.body && strstr(r.body, "broken"));
     resp_free(&r);
     F.broken = 0;
 
@@ -314,8 +394,8 @@ static void test_simple_routes(void)
     int lines = 0;
     for (char *p = log; (p = strstr(p, " id=")); p++)
         lines++;
-    if (lines != 8) fprintf(stderr, "  log:\n%s", log);
-    CHECK(lines == 9);
+    if (lines != 10) fprintf(stderr, "  log:\n%s", log);
+    CHECK(lines == 10);
     CHECK(strstr(log, "GET /nope status=404") != NULL);
     free(log);
 }
@@ -432,7 +512,10 @@ static void test_bad_requests(void)
     CHECK(r.status == 400);
     CHECK(is_error_json(&r, "invalid_multipart"));
     resp_free(&r);
-    CHECK(F.entered == 0); /* nothing bad reached the backend */
+    /* Only the text upload reached the backend (it decodes media); bad fields
+     * and bad multipart never did, and every admission was given back. */
+    CHECK(F.entered == 1);
+    CHECK(F.admitted == 0);
 
     /* The server still serves after all that. */
     r = post_wav("/v1/audio/transcriptions", NULL, NULL);
@@ -493,7 +576,11 @@ static void test_auth(void)
     r = post_wav("/v1/audio/transcriptions", NULL, NULL);
     CHECK(r.status == 401);
     resp_free(&r);
-    r = get("/health", NULL); /* liveness stays open */
+    /* Probes need no key: kubelets send none. */
+    r = get("/health", NULL);
+    CHECK(r.status == 200);
+    resp_free(&r);
+    r = get("/ready", NULL);
     CHECK(r.status == 200);
     resp_free(&r);
     r = get("/metrics", NULL);
@@ -521,6 +608,57 @@ static void test_backend_errors(void)
     CHECK(r.status == 500);
     CHECK(is_error_json(&r, "server_error"));
     resp_free(&r);
+    /* Every code gets the status, type and code of its row in the one table. */
+    static const int codes[] = {STT_EDEADLINE, STT_ETOOLONG, STT_EFORMAT, STT_EAUDIO,
+                                STT_ECANCELED, STT_EENGINE,  STT_ENOMEM};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        F.result = codes[i];
+        r = post_wav("/v1/audio/transcriptions", NULL, NULL);
+        CHECK(r.status == stt_err_http_status(codes[i]));
+        CHECK(is_error_json(&r, stt_err_code(codes[i])));
+        CHECK(r.body && strstr(r.body, stt_err_type(codes[i])));
+        resp_free(&r);
+    }
+    F.result = 0;
+    CHECK(F.admitted == 0);
+    stop();
+}
+
+/* Admission happens at the headers: a refused request is answered before its
+ * body is read, and never reaches the backend. */
+static void test_admission_before_the_body(void)
+{
+    REQUIRE(start(NULL, 0));
+    F.admit_result = STT_EBUSY;
+    resp r = post_wav("/v1/audio/transcriptions", NULL, NULL);
+    CHECK(r.status == 503);
+    CHECK(is_error_json(&r, "server_busy"));
+    CHECK(header(&r, "Retry-After") && atoi(header(&r, "Retry-After")) >= 1);
+    resp_free(&r);
+    /* A large upload announced with Expect: 100-continue is never sent. */
+    size_t big = 8u << 20;
+    char *junk = calloc(1, big);
+    REQUIRE(junk);
+    double t0 = now_s();
+    r = request("POST", "/v1/audio/transcriptions", NULL, NULL, junk, big, NULL, NULL);
+    double took = now_s() - t0;
+    CHECK(r.status == 503);
+    CHECK(took < 2.0);
+    resp_free(&r);
+    free(junk);
+    F.admit_result = STT_ESHUTDOWN;
+    r = post_wav("/v1/audio/transcriptions", NULL, NULL);
+    CHECK(r.status == 503);
+    CHECK(header(&r, "Retry-After") != NULL);
+    resp_free(&r);
+    CHECK(F.entered == 0);
+    CHECK(F.admits == 0);
+    F.admit_result = 0;
+    r = post_wav("/v1/audio/transcriptions", NULL, NULL);
+    CHECK(r.status == 200);
+    resp_free(&r);
+    CHECK(F.admits == 1 && F.admitted == 0);
+    CHECK(F.last_len > 1000);
     stop();
 }
 
@@ -561,6 +699,8 @@ static void test_metrics(void)
     CHECK(metric(m1.body, "sttd_threads_per_request ") == 2);
     CHECK(strstr(m1.body, "sttd_build_info{version=\"") != NULL);
     CHECK(strstr(m1.body, "sttd_workers_busy ") && strstr(m1.body, "sttd_queue_depth "));
+    CHECK(strstr(m1.body, "sttd_requests_in_flight 0") != NULL);
+    CHECK(strstr(m1.body, "sttd_connections_cut_total") != NULL);
     if (system("command -v promtool >/dev/null 2>&1") == 0) {
         char path[512], cmd[1024];
         snprintf(path, sizeof path, "%s/metrics.txt", test_tmpdir());
@@ -584,13 +724,6 @@ static void *drain_client(void *arg)
 {
     drain_resp = post_wav("/v1/audio/transcriptions", NULL, NULL);
     return arg;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 static void test_stop_drains(void)
@@ -709,6 +842,7 @@ int main(void)
     TEST_RUN(test_too_large);
     TEST_RUN(test_auth);
     TEST_RUN(test_backend_errors);
+    TEST_RUN(test_admission_before_the_body);
     TEST_RUN(test_metrics);
     TEST_RUN(test_stop_drains);
     TEST_RUN(test_keep_alive);
