@@ -402,7 +402,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (!r) return;
     *con_cls = NULL;
-    if (!r->responded) r->status = 499; /* the client left before any answer */
+    /* No answer queued: the watcher cut it (and said 408), or the client left. */
+    if (!r->responded)
+        count_reply(r, r->conn && stt_conn_was_cut(s->conns, r->conn) ? 408 : 499, 0);
     log_request(s, r);
     release_admission(r);
     stt_form_free(r->form);
@@ -432,13 +434,35 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
 }
 
+/* From the connection watcher (lib/svc/conns.h), just before it cuts c. An
+ * upload that is too slow is told why (a 408, written straight to the
+ * socket: its own thread is blocked reading); a connection that never sent
+ * its headers is closed silently, as it may be an idle keep-alive connection
+ * whose client is about to reuse it. */
 static void on_cut(void *ctx, stt_conn *c, int fd, const char *reason)
 {
     stt_server *s = ctx;
     (void)c;
-    (void)fd;
     const char *l[] = {"reason", reason, NULL};
     stt_metric_inc(s->m_cut, l, 1);
+    if (strcmp(reason, "slow_upload") != 0) return;
+    char msg[160];
+    snprintf(msg, sizeof msg, "the upload arrived slower than %.0f bytes/s; connection closed",
+             s->p.min_upload_rate_bps);
+    json_t *j = error_json(STT_ESLOW, STT_FIELD_FILE, msg);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    const char *b = body ? body : fallback_body;
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                     strlen(b));
+    struct iovec iov[2] = {{head, (size_t)n}, {(void *)b, strlen(b)}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    free(body);
 }
 
 /* ---- authentication --------------------------------------------------- */

@@ -9,7 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include "error.h"
 #include "http.h"
@@ -833,6 +836,259 @@ static void test_keep_alive(void)
     stop();
 }
 
+/* Every echoed place takes any bytes: the answer is still JSON with a status
+ * (jansson refuses invalid UTF-8, which used to leave an empty reply). */
+static void test_invalid_utf8_everywhere(void)
+{
+    REQUIRE(start(NULL, 0));
+    resp r = get("/%ff%fe/\xc3", NULL);
+    CHECK(r.status == 404);
+    CHECK(is_error_json(&r, "not_found"));
+    resp_free(&r);
+    const char *model[] = {"model", "\xff\xfe", NULL};
+    r = post_wav("/v1/audio/transcriptions", model, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "model_not_found"));
+    resp_free(&r);
+    const char *lang[] = {"language", "\xc3\x28", NULL};
+    r = post_wav("/v1/audio/transcriptions", lang, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "unsupported_language"));
+    resp_free(&r);
+    const char *fmt[] = {"response_format", "\xe2\x82", NULL};
+    r = post_wav("/v1/audio/transcriptions", fmt, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "invalid_value"));
+    resp_free(&r);
+    const char *th[] = {"threads", "\xff", NULL};
+    r = post_wav("/v1/audio/transcriptions", th, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "threads"));
+    resp_free(&r);
+    /* A value cut at 64 bytes in the middle of a character. */
+    char cut[200] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(cut, "\xe2\x82\xac");
+    const char *gran[] = {"timestamp_granularities[]", cut, NULL};
+    r = post_wav("/v1/audio/transcriptions", gran, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "invalid_value"));
+    resp_free(&r);
+    /* A field name that is not UTF-8, in an over-long field. */
+    char *longv = malloc(5000);
+    REQUIRE(longv);
+    memset(longv, 'v', 4999);
+    longv[4999] = '\0';
+    const char *name[] = {"\xff\xfe", longv, NULL};
+    r = post_wav("/v1/audio/transcriptions", name, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "longer than 4096"));
+    resp_free(&r);
+    free(longv);
+    r = post_wav("/v1/audio/transcriptions", NULL, NULL);
+    CHECK(r.status == 200);
+    resp_free(&r);
+    stop();
+}
+
+/* A URL cannot add lines to the request log. */
+static void test_log_cannot_be_forged(void)
+{
+    REQUIRE(start(NULL, 0));
+    resp r = get("/x%0a2026-01-01T00:00:00Z%20id=forged%20GET%20/admin%20status=200", NULL);
+    CHECK(r.status == 404);
+    resp_free(&r);
+    stop();
+    char *log = test_read_file(logpath, NULL);
+    REQUIRE(log);
+    int lines = 0;
+    for (char *p = log; *p; p++)
+        lines += *p == '\n';
+    CHECK(lines == 1);
+    CHECK(strstr(log, " id=forged") == NULL); /* not a field of its own */
+    CHECK(strstr(log, "\\x0a") != NULL);
+    free(log);
+}
+
+/* Profiles not loaded are not offered, and asking for one says so. */
+static void test_unloaded_profile(void)
+{
+    REQUIRE(start(NULL, 0));
+    F.mask = 1u << 1; /* balanced only */
+    resp r = get("/v1/models", NULL);
+    CHECK(r.status == 200 && r.body && strstr(r.body, "\"balanced\""));
+    CHECK(r.body && !strstr(r.body, "\"fast\"") && !strstr(r.body, "\"accurate\""));
+    resp_free(&r);
+    const char *acc[] = {"model", "accurate", NULL};
+    r = post_wav("/v1/audio/transcriptions", acc, NULL);
+    CHECK(r.status == 400 && is_error_json(&r, "model_not_found"));
+    CHECK(r.body && strstr(r.body, "\"param\":\"model\"") && strstr(r.body, "not loaded"));
+    resp_free(&r);
+    CHECK(F.entered == 0);
+    stop();
+}
+
+/* The probe port answers /health, /ready and /metrics without a key, and
+ * nothing else. */
+static void test_probe_port(void)
+{
+    stt_server_params p = stt_server_default_params();
+    p.probe_port = 0;
+    p.timeout_s = 10;
+    REQUIRE(start_with("k3y", 0, &p));
+    REQUIRE(probe_port > 0 && probe_port != stt_server_port(S));
+    const char *paths[] = {"/health", "/ready", "/metrics"};
+    for (int i = 0; i < 3; i++) {
+        resp r = request_at(probe_base, "GET", paths[i], NULL, NULL, NULL, (size_t)-1, NULL, NULL);
+        CHECK(r.status == 200);
+        resp_free(&r);
+    }
+    resp r = request_at(probe_base, "GET", "/v1/models", NULL, NULL, NULL, (size_t)-1, NULL, NULL);
+    CHECK(r.status == 404);
+    resp_free(&r);
+    r = get("/metrics", NULL); /* the main port still wants the key */
+    CHECK(r.status == 401);
+    resp_free(&r);
+    stop();
+}
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Draining closes the main listener at once (new connections are refused,
+ * not left waiting), /ready says 503 on the probe port, and the backend is
+ * told; cancel reaches the backend too. */
+static void test_drain_refuses_new_connections(void)
+{
+    stt_server_params p = stt_server_default_params();
+    p.probe_port = 0;
+    REQUIRE(start_with(NULL, 0, &p));
+    int before = connect_to(stt_server_port(S));
+    CHECK(before >= 0);
+    if (before >= 0) close(before);
+    stt_server_drain(S);
+    CHECK(F.drained == 1);
+    int fd = connect_to(stt_server_port(S));
+    CHECK(fd < 0);
+    if (fd >= 0) close(fd);
+    resp r = request_at(probe_base, "GET", "/ready", NULL, NULL, NULL, (size_t)-1, NULL, NULL);
+    CHECK(r.status == 503 && r.body && strstr(r.body, "draining"));
+    resp_free(&r);
+    r = request_at(probe_base, "GET", "/health", NULL, NULL, NULL, (size_t)-1, NULL, NULL);
+    CHECK(r.status == 200);
+    resp_free(&r);
+    stt_server_cancel(S);
+    CHECK(F.cancelled == 1);
+    stop();
+}
+
+/* A client that sends its headers too slowly is cut; one that trickles its
+ * upload below the minimum rate gets 408 and is cut; the server keeps
+ * serving, and both are counted. */
+static void test_slow_clients_are_cut(void)
+{
+    stt_server_params p = stt_server_default_params();
+    p.header_timeout_s = 0.5;
+    p.min_upload_rate_bps = 100000;
+    p.timeout_s = 30;
+    REQUIRE(start_with(NULL, 0, &p));
+    int hdr = connect_to(stt_server_port(S));
+    REQUIRE(hdr >= 0);
+    CHECK(write(hdr, "GET /health HTTP/1.1\r\nHo", 24) == 24);
+    char buf[512];
+    double t0 = now_s();
+    ssize_t n = recv(hdr, buf, sizeof buf, 0); /* blocks until the server cuts */
+    double took = now_s() - t0;
+    CHECK(n == 0 || n < 0);
+    CHECK(took > 0.3 && took < 5);
+    close(hdr);
+
+    int up = connect_to(stt_server_port(S));
+    REQUIRE(up >= 0);
+    static const char head[] = "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Type: multipart/form-data; boundary=b\r\n"
+                               "Content-Length: 100000\r\n\r\n--b\r\nContent-Disposition: "
+                               "form-data; name=file\r\n\r\n";
+    CHECK(write(up, head, sizeof head - 1) == (ssize_t)(sizeof head - 1));
+    t0 = now_s();
+    size_t got = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < 300; i++) {
+        if (write(up, "x", 1) != 1) break;
+        n = recv(up, buf + got, sizeof buf - 1 - got, MSG_DONTWAIT);
+        if (n > 0) got += (size_t)n;
+        if (n == 0) break;
+        usleep(50000);
+    }
+    buf[got] = '\0';
+    took = now_s() - t0;
+    CHECK(strstr(buf, "HTTP/1.1 408") == buf);
+    CHECK(strstr(buf, "request_timeout") != NULL);
+    CHECK(took < 14);
+    close(up);
+    resp r = get("/metrics", NULL);
+    CHECK(r.status == 200);
+    CHECK(r.body && strstr(r.body, "sttd_connections_cut_total{reason=\"header_timeout\"} "));
+    CHECK(r.body && strstr(r.body, "sttd_connections_cut_total{reason=\"slow_upload\"} 1"));
+    resp_free(&r);
+    CHECK(F.entered == 0 && F.admitted == 0);
+    stop();
+}
+
+static void *abandoning_client(void *arg)
+{
+    (void)arg;
+    size_t len = 0;
+    char *wav = wav_data(&len);
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s/v1/audio/transcriptions", base);
+    curl_mime *mime = curl_mime_init(c);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    curl_mime_name(part, "file");
+    curl_mime_filename(part, "a.wav");
+    curl_mime_data(part, wav, len);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 500L); /* gives up while the backend works */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    resp r = {0};
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_perform(c);
+    free(r.body);
+    curl_mime_free(mime);
+    curl_easy_cleanup(c);
+    free(wav);
+    return NULL;
+}
+
+/* A client that disconnects while its request waits cancels it: the backend
+ * is told (it drops queued work and abandons running pieces). */
+static void test_client_disconnect_cancels(void)
+{
+    REQUIRE(start(NULL, 0));
+    F.block_ms = 10000;
+    pthread_t th;
+    double t0 = now_s();
+    REQUIRE(pthread_create(&th, NULL, abandoning_client, NULL) == 0);
+    pthread_join(th, NULL);
+    while (!F.saw_cancel && now_s() - t0 < 5)
+        usleep(10000);
+    CHECK(F.saw_cancel == 1);
+    CHECK(now_s() - t0 < 5);
+    F.block_ms = 0;
+    for (int i = 0; i < 100 && F.admitted; i++)
+        usleep(10000);
+    CHECK(F.admitted == 0);
+    stop();
+    char *log = test_read_file(logpath, NULL);
+    CHECK(log && strstr(log, "status=499") != NULL);
+    free(log);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -846,6 +1102,13 @@ int main(void)
     TEST_RUN(test_metrics);
     TEST_RUN(test_stop_drains);
     TEST_RUN(test_keep_alive);
+    TEST_RUN(test_invalid_utf8_everywhere);
+    TEST_RUN(test_log_cannot_be_forged);
+    TEST_RUN(test_unloaded_profile);
+    TEST_RUN(test_probe_port);
+    TEST_RUN(test_drain_refuses_new_connections);
+    TEST_RUN(test_slow_clients_are_cut);
+    TEST_RUN(test_client_disconnect_cancels);
     curl_global_cleanup();
     return test_summary();
 }
