@@ -53,6 +53,15 @@ static const char *late(const stt_conns_params *p, const stt_conn *c, double now
     return NULL;
 }
 
+static void cut(stt_conns *cs, stt_conn *c, const char *why)
+{
+    c->cut = 1;
+    if (cs->p.on_cut) cs->p.on_cut(cs->p.ctx, c, c->fd, why);
+    /* The connection's own thread then reads end-of-file and closes it; the
+     * descriptor stays valid until it does (it removes c first). */
+    shutdown(c->fd, SHUT_RDWR);
+}
+
 static void *watch(void *arg)
 {
     stt_conns *cs = arg;
@@ -67,12 +76,7 @@ static void *watch(void *arg)
         double now = stt_now_s();
         for (stt_conn *c = cs->head; c && !cs->stop; c = c->next) {
             const char *why = c->cut ? NULL : late(&cs->p, c, now);
-            if (!why) continue;
-            c->cut = 1;
-            if (cs->p.on_cut) cs->p.on_cut(cs->p.ctx, c, c->fd, why);
-            /* The connection's own thread then reads end-of-file and closes
-             * it; the descriptor stays valid until it does (it removes c first). */
-            shutdown(c->fd, SHUT_RDWR);
+            if (why) cut(cs, c, why);
         }
     }
     pthread_mutex_unlock(&cs->mu);
@@ -135,6 +139,16 @@ stt_conn *stt_conns_add(stt_conns *cs, int fd, void *user)
     if (cs->head) cs->head->prev = c;
     cs->head = c;
     cs->n++;
+    if (cs->p.max_open && cs->n > cs->p.max_open) {
+        stt_conn *oldest = NULL;
+        size_t open = 0;
+        for (stt_conn *o = c->next; o; o = o->next) {
+            open += !o->cut;
+            if (!o->cut && o->phase == STT_CONN_IDLE && (!oldest || o->since <= oldest->since))
+                oldest = o;
+        }
+        if (oldest && open >= cs->p.max_open) cut(cs, oldest, "evicted");
+    }
     pthread_mutex_unlock(&cs->mu);
     return c;
 }

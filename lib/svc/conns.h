@@ -12,9 +12,14 @@
  *    must keep up with min_rate_bps x (elapsed - rate_grace_s);
  *  - STT_CONN_BUSY (headers in, and not uploading: being handled or
  *    answered): no deadline here; the request's own limits apply.
+ * And when a new connection makes more than max_open, the one that has waited
+ * longest for its headers (STT_CONN_IDLE) is cut to make room: slow clients
+ * holding every connection cannot lock out a client that sends its request
+ * at once (libmicrohttpd itself would refuse the newcomer), only each other.
  * Before cutting, on_cut is called with the socket (from the watcher thread,
- * the registry locked; it must not call back into the registry), so that the
- * server can count it and, for an upload, write its answer first.
+ * or from stt_conns_add(); the registry locked: it must not call back into
+ * it), so that the server can count it and, for an upload, write its answer
+ * first.
  * Written by hand: libmicrohttpd offers no per-request deadline (its
  * MHD_OPTION_CONNECTION_TIMEOUT restarts with every byte).
  *
@@ -36,7 +41,8 @@ typedef struct stt_conns_params {
     double min_rate_bps;     /* default 16384 bytes/s; <= 0: no rate rule */
     double rate_grace_s;     /* default 10 */
     double tick_s;           /* how often the watcher looks; default 0.1 */
-    /* reason: "header_timeout" or "slow_upload". */
+    size_t max_open;         /* above this, evict (see above); default 0 = never */
+    /* reason: "header_timeout", "slow_upload" or "evicted". */
     void (*on_cut)(void *ctx, stt_conn *c, int fd, const char *reason);
     void *ctx;
 } stt_conns_params;

@@ -48,6 +48,10 @@
 #define LINGER_S 2.0
 /* The probe listener's own connections. */
 #define PROBE_CONNECTIONS 16
+/* libmicrohttpd accepts this many beyond max_connections, so that a newcomer
+ * can evict a connection that is slow to send its headers (lib/svc/conns.h)
+ * instead of being refused. */
+#define EVICT_HEADROOM 16
 
 enum route {
     R_OTHER,
@@ -81,7 +85,7 @@ struct stt_server {
     int port, probe_port;
     char id_prefix[9];
     atomic_ulong next_id;
-    stt_conns *conns;
+    stt_conns *conns, *probe_conns;
 
     stt_metrics *metrics;
     stt_metric *m_requests, *m_duration, *m_queue_wait, *m_audio, *m_queue_depth, *m_capacity,
@@ -96,6 +100,7 @@ struct stt_server {
 
 typedef struct req {
     stt_server *s;
+    stt_conns *cs; /* the registry of the port it arrived on */
     stt_conn *conn;
     int probe; /* arrived on the probe port */
     enum route route;
@@ -336,6 +341,12 @@ static enum route find_route(const char *url)
     return R_OTHER;
 }
 
+static stt_conns *conns_of(stt_server *s, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    return di && s->pd && di->daemon == s->pd ? s->probe_conns : s->conns;
+}
+
 static stt_conn *conn_of(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
@@ -352,6 +363,7 @@ static req *req_new(stt_server *s, struct MHD_Connection *c, const char *url, co
     r->upload_fd = -1;
     r->route = find_route(url);
     r->raw_url = url;
+    r->cs = conns_of(s, c);
     r->conn = conn_of(c);
     const union MHD_ConnectionInfo *di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
     r->probe = di && s->pd && di->daemon == s->pd;
@@ -363,7 +375,7 @@ static req *req_new(stt_server *s, struct MHD_Connection *c, const char *url, co
     else
         snprintf(r->id, sizeof r->id, "%s%08lx", s->id_prefix,
                  (unsigned long)(atomic_fetch_add(&s->next_id, 1) & 0xffffffffu));
-    if (r->conn) stt_conn_set_phase(s->conns, r->conn, STT_CONN_BUSY);
+    if (r->conn) stt_conn_set_phase(r->cs, r->conn, STT_CONN_BUSY);
     if (!r->probe) {
         pthread_mutex_lock(&s->mu);
         s->inflight++;
@@ -404,12 +416,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
     /* No answer queued: the watcher cut it (and said 408), or the client left. */
     if (!r->responded)
-        count_reply(r, r->conn && stt_conn_was_cut(s->conns, r->conn) ? 408 : 499, 0);
+        count_reply(r, r->conn && stt_conn_was_cut(r->cs, r->conn) ? 408 : 499, 0);
     log_request(s, r);
     release_admission(r);
     stt_form_free(r->form);
     if (r->upload_fd >= 0) close(r->upload_fd);
-    if (r->conn) stt_conn_set_phase(s->conns, r->conn, STT_CONN_IDLE);
+    if (r->conn) stt_conn_set_phase(r->cs, r->conn, STT_CONN_IDLE);
     int probe = r->probe;
     free(r);
     (void)c;
@@ -424,12 +436,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode toe)
 {
     stt_server *s = cls;
+    stt_conns *cs = conns_of(s, c);
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = ci ? stt_conns_add(s->conns, ci->connect_fd, NULL) : NULL;
+        *socket_context = ci ? stt_conns_add(cs, ci->connect_fd, NULL) : NULL;
     } else {
-        stt_conns_remove(s->conns, *socket_context);
+        stt_conns_remove(cs, *socket_context);
         *socket_context = NULL;
     }
 }
@@ -621,7 +634,7 @@ static enum MHD_Result begin_upload(req *r, struct MHD_Connection *c)
     if (r->upload_fd < 0) return reply_err(r, c, STT_EIO, NULL, "cannot stage the upload");
     if ((rc = stt_form_stream_part(r->form, STT_FIELD_FILE, upload_sink, r)) < 0)
         return reply_err(r, c, rc, NULL, "cannot stage the upload");
-    if (r->conn) stt_conn_set_phase(s->conns, r->conn, STT_CONN_UPLOAD);
+    if (r->conn) stt_conn_set_phase(r->cs, r->conn, STT_CONN_UPLOAD);
     return MHD_YES;
 }
 
@@ -639,13 +652,13 @@ static void upload_failed(req *r, int code, const char *param, const char *msg)
 
 static enum MHD_Result take_upload(req *r, const char *data, size_t n)
 {
-    if (r->conn) stt_conn_add_bytes(r->s->conns, r->conn, n);
+    if (r->conn) stt_conn_add_bytes(r->cs, r->conn, n);
     if (r->answered_early) {
         r->discarded += n;
         return r->discarded > DISCARD_SLACK || stt_now_s() - r->answered_at > LINGER_S ? MHD_NO
                                                                                        : MHD_YES;
     }
-    if (r->conn && stt_conn_was_cut(r->s->conns, r->conn)) return MHD_NO;
+    if (r->conn && stt_conn_was_cut(r->cs, r->conn)) return MHD_NO;
     pthread_mutex_lock(&r->s->mu);
     int cancelled = r->s->cancelled;
     pthread_mutex_unlock(&r->s->mu);
@@ -809,7 +822,7 @@ static int bad_fields(req *r, struct MHD_Connection *c, fields *f, enum MHD_Resu
 static enum MHD_Result transcribe(req *r, struct MHD_Connection *c)
 {
     stt_server *s = r->s;
-    if (r->conn) stt_conn_set_phase(s->conns, r->conn, STT_CONN_BUSY);
+    if (r->conn) stt_conn_set_phase(r->cs, r->conn, STT_CONN_BUSY);
     int rc = stt_form_finish(r->form);
     if (rc)
         return reply_err(r, c, rc, stt_form_error_field(r->form), "%s", stt_form_error(r->form));
@@ -960,11 +973,15 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     if (!s->p.log) return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
-    char esc[1024];
-    stt_text_log(esc, sizeof esc, line);
+    /* Its messages may quote client bytes: one line, whatever they hold. */
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) line[i] = '?';
     char ts[32];
     stt_utc_now(ts, sizeof ts);
-    fprintf(s->p.log, "%s microhttpd: %s\n", ts, esc);
+    fprintf(s->p.log, "%s microhttpd: %s\n", ts, line);
     fflush(s->p.log);
 }
 
@@ -1026,6 +1043,7 @@ static int make_metrics(stt_server *s)
 static void server_free(stt_server *s)
 {
     stt_conns_stop(s->conns);
+    stt_conns_stop(s->probe_conns);
     stt_metrics_free(s->metrics);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->mu);
@@ -1111,8 +1129,12 @@ stt_server *stt_server_start(const stt_server_params *params, char *err, size_t 
     cp.min_rate_bps = params->min_upload_rate_bps;
     cp.on_cut = on_cut;
     cp.ctx = s;
+    cp.max_open = params->max_connections;
+    stt_conns_params pcp = cp;
+    pcp.max_open = 0;
     if (!s->host || !s->default_profile || (params->api_key && !s->api_key) ||
-        make_metrics(s) != 0 || !(s->conns = stt_conns_start(&cp, err, errlen))) {
+        make_metrics(s) != 0 || !(s->conns = stt_conns_start(&cp, err, errlen)) ||
+        (params->probe_port >= 0 && !(s->probe_conns = stt_conns_start(&pcp, err, errlen)))) {
         server_free(s);
         stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
         return NULL;
@@ -1127,7 +1149,8 @@ stt_server *stt_server_start(const stt_server_params *params, char *err, size_t 
     /* A client that hangs up mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
     sa.sin_port = htons((uint16_t)params->port);
-    s->d = listen_on(s, &sa, params->max_connections, params->max_connections_per_ip, &s->port);
+    s->d = listen_on(s, &sa, params->max_connections + EVICT_HEADROOM,
+                     params->max_connections_per_ip, &s->port);
     if (s->d && params->probe_port >= 0) {
         struct sockaddr_in pa = sa;
         pa.sin_port = htons((uint16_t)params->probe_port);
