@@ -1189,7 +1189,12 @@ void stt_server_drain(stt_server *s)
     /* Closing the listening socket now makes new connections fail at once
      * (refused) instead of waiting in the backlog for the whole grace period. */
     MHD_socket ls = MHD_quiesce_daemon(s->d);
-    if (ls != MHD_INVALID_SOCKET) close(ls);
+    if (ls != MHD_INVALID_SOCKET) {
+        /* shutdown() first: the polling thread may still hold the socket in
+         * poll(), and close() alone would leave it listening until it wakes. */
+        shutdown(ls, SHUT_RDWR);
+        close(ls);
+    }
     if (s->p.backend.drain) s->p.backend.drain(s->p.backend.ctx);
 }
 
