@@ -315,8 +315,9 @@ static void raw_err(req *r, int code, const char *param, const char *fmt, ...)
         (void)w; /* a client that cannot take a few hundred bytes is gone */
         shutdown(fd, SHUT_WR);
     }
+    size_t blen = strlen(b);
     free(body);
-    count_reply(r, status, strlen(b));
+    count_reply(r, status, blen);
     r->answered_early = 1;
     r->answered_at = stt_now_s();
 }
