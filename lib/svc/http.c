@@ -276,11 +276,45 @@ static enum MHD_Result reply_err(req *r, struct MHD_Connection *c, int code, con
                       hdrs);
 }
 
-/* The same error reply, written straight to the socket while the request's
- * body is still arriving: libmicrohttpd can only queue an answer once the
- * headers are in or the body is complete, and a client that is told early
- * stops sending (curl does; so do browsers and the OpenAI SDKs' HTTP stacks).
- * The connection is closed afterwards (after a short linger, see take_upload). */
+/* Writes an error reply straight to the socket fd (id: the X-Request-Id, or
+ * NULL; hdrs: extra name, value pairs) and stops sending on it; returns the
+ * body's length. For answers libmicrohttpd cannot queue: it only takes one
+ * once the headers are in or the body is complete, and a client that is told
+ * early stops sending (curl does, and so do the HTTP stacks of the OpenAI
+ * SDKs). Non-blocking: a client that cannot take a few hundred bytes is gone. */
+static size_t write_raw_error(int fd, const char *id, int code, const char *param, const char *msg,
+                              const char *const *hdrs)
+{
+    unsigned status = (unsigned)stt_err_http_status(code);
+    json_t *j = error_json(code, param, msg);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    const char *b = body ? body : fallback_body;
+    size_t blen = strlen(b);
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n",
+                     status, MHD_get_reason_phrase_for(status), blen);
+    if (id && n > 0 && (size_t)n < sizeof head)
+        n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", STT_HDR_REQUEST_ID, id);
+    for (size_t i = 0; hdrs && hdrs[i] && n > 0 && (size_t)n < sizeof head; i += 2)
+        n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", hdrs[i], hdrs[i + 1]);
+    if (n > 0 && (size_t)n < sizeof head) n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    if (fd >= 0 && n > 0 && (size_t)n < sizeof head) {
+        struct iovec iov[2] = {{head, (size_t)n}, {(void *)b, blen}};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w;
+        shutdown(fd, SHUT_WR);
+    }
+    free(body);
+    return blen;
+}
+
+/* The error reply of reply_err(), written straight to the socket while the
+ * request's body is still arriving (write_raw_error); the connection is
+ * closed afterwards, after a short linger (see take_upload). */
 static void raw_err(req *r, int code, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void raw_err(req *r, int code, const char *param, const char *fmt, ...)
@@ -290,34 +324,11 @@ static void raw_err(req *r, int code, const char *param, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    unsigned status = (unsigned)stt_err_http_status(code);
-    json_t *j = error_json(code, param, msg);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    const char *b = body ? body : fallback_body;
     char ra[16];
     const char *hdrs[9];
     error_headers(r, code, ra, sizeof ra, hdrs);
-    char head[1024];
-    int n =
-        snprintf(head, sizeof head,
-                 "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                 "Connection: close\r\n%s: %s\r\n",
-                 status, MHD_get_reason_phrase_for(status), strlen(b), STT_HDR_REQUEST_ID, r->id);
-    for (size_t i = 0; hdrs[i] && n > 0 && (size_t)n < sizeof head; i += 2)
-        n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", hdrs[i], hdrs[i + 1]);
-    if (n > 0 && (size_t)n < sizeof head) n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    int fd = stt_conn_fd(r->conn);
-    if (fd >= 0 && n > 0 && (size_t)n < sizeof head) {
-        struct iovec iov[2] = {{head, (size_t)n}, {(void *)b, strlen(b)}};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-        ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)w; /* a client that cannot take a few hundred bytes is gone */
-        shutdown(fd, SHUT_WR);
-    }
-    size_t blen = strlen(b);
-    free(body);
-    count_reply(r, status, blen);
+    size_t len = write_raw_error(stt_conn_fd(r->conn), r->id, code, param, msg, hdrs);
+    count_reply(r, (unsigned)stt_err_http_status(code), len);
     r->answered_early = 1;
     r->answered_at = stt_now_s();
 }
@@ -416,8 +427,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!r) return;
     *con_cls = NULL;
     /* No answer queued: the watcher cut it (and said 408), or the client left. */
-    if (!r->responded)
-        count_reply(r, r->conn && stt_conn_was_cut(r->cs, r->conn) ? 408 : 499, 0);
+    if (!r->responded) count_reply(r, r->conn && stt_conn_was_cut(r->cs, r->conn) ? 408 : 499, 0);
     log_request(s, r);
     release_admission(r);
     stt_form_free(r->form);
@@ -463,20 +473,7 @@ static void on_cut(void *ctx, stt_conn *c, int fd, const char *reason)
     char msg[160];
     snprintf(msg, sizeof msg, "the upload arrived slower than %.0f bytes/s; connection closed",
              s->p.min_upload_rate_bps);
-    json_t *j = error_json(STT_ESLOW, STT_FIELD_FILE, msg);
-    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    const char *b = body ? body : fallback_body;
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     strlen(b));
-    struct iovec iov[2] = {{head, (size_t)n}, {(void *)b, strlen(b)}};
-    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-    ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-    (void)w;
-    free(body);
+    write_raw_error(fd, NULL, STT_ESLOW, STT_FIELD_FILE, msg, NULL);
 }
 
 /* ---- authentication --------------------------------------------------- */
