@@ -76,6 +76,11 @@ typedef struct wk {
     double grant; /* CPU granted to the running piece */
     uint64_t job_id;
     double wall_deadline;
+    /* Idle, but kept for this request's first piece: it just decoded the
+     * request's upload, whose pieces come a moment later (the request's
+     * thread cuts them). Without this, a short request behind a long one
+     * would wait for a free worker twice. */
+    req *reserved;
 } wk;
 
 struct stt_pool {
@@ -125,8 +130,10 @@ static void wake(stt_pool *p)
  * will be dropped), so nothing refers to r once it is finished. */
 static void detach(stt_pool *p, req *r)
 {
-    for (int i = 0; i < p->p.workers; i++)
+    for (int i = 0; i < p->p.workers; i++) {
         if (p->w[i].r == r) p->w[i].r = NULL;
+        if (p->w[i].reserved == r) p->w[i].reserved = NULL;
+    }
 }
 
 static void finish(stt_pool *p, req *r)
@@ -181,19 +188,30 @@ static void set_broken(stt_pool *p, const char *why)
         w->sock = -1;
         w->busy = 0;
         w->r = NULL;
+        w->reserved = NULL;
     }
 }
 
-/* The request a free worker should serve next (see the policy in pool.h). */
-static req *pick(stt_pool *p)
+static int wants_job(const req *r)
 {
+    return !r->finished &&
+           (r->stage == ST_MEDIA    ? !r->media_running
+            : r->stage == ST_PIECES ? r->next < r->n_pieces && r->in_flight < r->max_inflight
+                                    : 0);
+}
+
+/* The request a free worker should serve next (see the policy in pool.h). */
+static req *pick(stt_pool *p, wk *w)
+{
+    if (w->reserved) {
+        req *mine = w->reserved;
+        if (mine->stage == ST_SPLIT && !mine->finished) return NULL; /* still cutting */
+        w->reserved = NULL;
+        if (wants_job(mine)) return mine;
+    }
     req *best = NULL;
     for (req *r = p->head; r; r = r->next_active) {
-        if (r->finished) continue;
-        int want = r->stage == ST_MEDIA    ? !r->media_running
-                   : r->stage == ST_PIECES ? r->next < r->n_pieces && r->in_flight < r->max_inflight
-                                           : 0;
-        if (!want) continue;
+        if (!wants_job(r)) continue;
         int inf = r->stage == ST_MEDIA ? 0 : r->in_flight;
         int binf = best ? (best->stage == ST_MEDIA ? 0 : best->in_flight) : 0;
         if (!best || inf < binf) best = r;
@@ -214,6 +232,7 @@ static int alive(const stt_pool *p)
 /* A worker is gone (or must go): its job's request fails, alone. */
 static void worker_died(stt_pool *p, wk *w, int code, const char *why)
 {
+    w->reserved = NULL;
     if (w->sock >= 0) close(w->sock);
     w->sock = -1;
     if (w->pid > 0) kill(w->pid, SIGKILL);
@@ -311,8 +330,11 @@ static void assign(stt_pool *p)
     for (int i = 0; i < p->p.workers; i++) {
         wk *w = &p->w[i];
         if (w->sock < 0 || w->busy) continue;
-        req *r = pick(p);
-        if (!r) return;
+        req *r = pick(p, w);
+        if (!r) {
+            if (w->reserved) continue; /* its request is still cutting its audio */
+            return;
+        }
         stt_worker_job job = {0};
         double now = stt_now_s(), grant = 0;
         size_t k = 0;
@@ -406,6 +428,7 @@ static void handle_result(stt_pool *p, wk *w)
         r->pcm_fd = res.pcm_fd;
         r->n_samples = res.n_samples;
         r->stage = ST_SPLIT;
+        w->reserved = r;
         pthread_cond_signal(&r->cond);
         return;
     }

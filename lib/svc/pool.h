@@ -10,8 +10,10 @@
  * piece) of the request that has the fewest jobs in flight, the oldest
  * request winning ties (so a short request arriving behind a long one is
  * served by the next free worker instead of waiting for the long one to end);
- * within a request, the longest remaining piece goes first. The pieces'
- * transcripts are joined in order on the file's timeline.
+ * within a request, the longest remaining piece goes first; the worker that
+ * decoded a request's upload waits (the moment its thread takes to cut it)
+ * to take its first piece, so a short request never waits for a free worker
+ * twice. The pieces' transcripts are joined in order on the file's timeline.
  *
  * Admission: at most workers + queue requests are admitted at once
  * (stt_pool_admit); beyond that STT_EBUSY at once. The HTTP layer admits at

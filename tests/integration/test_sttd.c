@@ -201,7 +201,9 @@ static void test_full_queue_gets_503_with_retry_after(void)
     REQUIRE(test_server_start(&one, args) == 0);
     char url[160];
     snprintf(url, sizeof url, "%s/v1/audio/transcriptions", one.url);
-    post_job j = {url, test_data(LONG_CLIP), 0, NULL};
+    char long_clip[4096]; /* test_data()'s buffer is reused by the next call */
+    snprintf(long_clip, sizeof long_clip, "%s", test_data(LONG_CLIP));
+    post_job j = {url, long_clip, 0, NULL};
     pthread_t th;
     pthread_create(&th, NULL, post_thread, &j);
     /* while the only worker is busy, the next request is refused at once,
@@ -323,7 +325,9 @@ static void test_sigterm_drains_requests_in_flight(void)
     REQUIRE(test_server_start(&d, args) == 0);
     char url[160];
     snprintf(url, sizeof url, "%s/v1/audio/transcriptions", d.url);
-    post_job j = {url, test_data(LONG_CLIP), 0, NULL};
+    char long_clip[4096]; /* test_data()'s buffer is reused by the next call */
+    snprintf(long_clip, sizeof long_clip, "%s", test_data(LONG_CLIP));
+    post_job j = {url, long_clip, 0, NULL};
     pthread_t th;
     pthread_create(&th, NULL, post_thread, &j);
     char ready[160];
