@@ -143,6 +143,9 @@ static void finish(stt_pool *p, req *r)
     r->finished = 1;
     r->t_last = stt_now_s();
     pthread_cond_signal(&r->cond);
+    /* A worker it held or kept (reserved) may be free for others now; the
+     * dispatcher must look, whichever thread finished it. */
+    wake(p);
 }
 
 static void fail_req(stt_pool *p, req *r, int code, const char *fmt, ...)
