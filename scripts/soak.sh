@@ -4,6 +4,7 @@
 # healthy. Not part of CI (docs/SERVICE.md, "The soak benchmark").
 #
 #   scripts/soak.sh [--minutes N] [--workers W] [--build DIR] [--out DIR]
+#   (default: 30 minutes, all usable CPUs, build/, results/soak/TIMESTAMP)
 #
 # Measures: errors beyond the bad inputs (must be 0), the memory slope of the
 # process tree (PSS plus memfds; flat), open descriptors and processes (flat),
@@ -13,7 +14,7 @@
 set -u -o pipefail
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 MINUTES=30 WORKERS="" BUILD="" OUT=""
@@ -34,7 +35,7 @@ command -v jq >/dev/null || { echo "soak.sh: needs jq" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
-OUT=${OUT:-$ROOT/soak-$(date -u +%Y%m%dT%H%M%SZ)}
+OUT=${OUT:-$ROOT/results/soak/$(date -u +%Y%m%dT%H%M%SZ)} # results/ is not committed
 DATA=/usr/share/pocketsphinx/test/data
 SEEDS=$ROOT/tests/fuzz/seeds/fuzz_audio
 for bin in sttd sttbench; do
@@ -99,10 +100,8 @@ sample() {
         "$(($(date +%s) - t0))" "$pss" "$memfd" "$fds" "$procs"
 }
 sampler() {
-    local t0
-    t0=$(date +%s)
     while kill -0 "$PID" 2>/dev/null; do
-        sample "$t0"
+        sample "$T0"
         sleep 10
     done
 }
@@ -155,6 +154,7 @@ awk -v r="$RATE" 'BEGIN { exit !(r > 0) }' || { echo "soak.sh: no capacity measu
 say "capacity $CAP req/s; offering $RATE req/s (Poisson) for $MINUTES x 60 s"
 
 : >"$BAD"
+T0=$(date +%s)
 sampler >"$OUT/samples.jsonl" &
 SAMPLER=$!
 bad_inputs &
@@ -165,7 +165,7 @@ RATES=$(printf "$RATE%.0s," $(seq 1 "$MINUTES") | sed 's/,$//')
 LOAD_RC=$?
 kill "$BADPID" 2>/dev/null
 wait "$BADPID" 2>/dev/null
-sample "$(date +%s)" >>"$OUT/samples.jsonl"
+sample "$T0" >>"$OUT/samples.jsonl"
 
 say "stopping sttd"
 kill -TERM "$PID"
