@@ -1,9 +1,11 @@
 /* service: see service.h. */
 #include "service.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -21,6 +23,14 @@ stt_service *stt_service_start(const stt_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     s->cfg = *cfg;
+    /* Refused before the model loads when it cannot even be opened; its
+     * contents are read only after the pool forks. */
+    if (cfg->api_key_file && access(cfg->api_key_file, R_OK) != 0) {
+        stt_seterr(err, errlen, STT_EIO, "cannot read --api-key-file %s: %s", cfg->api_key_file,
+                   strerror(errno));
+        free(s);
+        return NULL;
+    }
     s->pool = stt_pool_create(&s->cfg.pool, err, errlen);
     if (!s->pool) {
         free(s);
