@@ -35,7 +35,12 @@
     XX(ETIMEDOUT, "deadline exceeded", 500, "server_error", "deadline_exceeded")                   \
     XX(EWORKER, "worker failed", 500, "server_error", "worker_failed")                             \
     XX(EENGINE, "recognizer failed", 500, "server_error", "engine_failed")                         \
-    XX(EIO, "input/output error", 500, "server_error", "internal_error")
+    XX(EIO, "input/output error", 500, "server_error", "internal_error")                           \
+    XX(EDEADLINE, "processing deadline exceeded", 422, "invalid_request_error",                    \
+       "processing_deadline_exceeded")                                                             \
+    XX(ECANCELED, "client closed the request", 499, "invalid_request_error",                       \
+       "client_closed_request")                                                                    \
+    XX(ESLOW, "request sent too slowly", 408, "invalid_request_error", "request_timeout")
 
 /* Indices, only to number the codes below. */
 enum {

@@ -13,8 +13,13 @@
 
 #include "error.h"
 
-#define MAX_CHANNELS 1024         /* libsndfile's own limit (SF_MAX_CHANNELS) */
-#define MAX_RATE 768000           /* the highest rate any real recorder writes */
+/* What real recordings use, with room to spare: studio rates reach 384 kHz and
+ * microphone arrays 64 channels. The product bounds the input work per second
+ * of audio (decoding and mixing cost grows with channels x rate, the output
+ * does not): 64 channels at 48 kHz, or 8 at 384 kHz. */
+#define MAX_CHANNELS 64
+#define MAX_RATE 384000
+#define MAX_INPUT_RATE 3072000.0
 #define READ_SAMPLES 16384        /* interleaved samples per libsndfile read */
 #define OUT_CHUNK 8192            /* 16 kHz samples per resampler call */
 #define STREAMED_SIZE 0x7fff0000u /* data sizes at or above this mean "unknown" */
@@ -50,6 +55,8 @@ static sf_count_t mb_len(void *user)
     return ((membuf *)user)->len;
 }
 
+/* libsndfile's virtual I/O contract: a failed seek returns -1 (not an STT_E*
+ * code; this value never leaves libsndfile). */
 static sf_count_t mb_seek(sf_count_t offset, int whence, void *user)
 {
     membuf *m = user;
@@ -105,7 +112,30 @@ static int is_mpeg_audio_sync(const uint8_t *p, size_t len)
     return len >= 2 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0 && (p[1] & 0x06) != 0;
 }
 
-/* Names a container that we recognise but libsndfile does not read, else NULL. */
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* The containers and codecs we decode, by their first bytes. Anything else is
+ * refused before a codec library parses it: each parser is attack surface,
+ * and libsndfile alone would read a dozen more containers (VOC, AU, CAF, W64,
+ * NIST, IRCAM, MAT, SD2, XI, HTK, ...) that nobody sends to a speech API. */
+enum kind { K_NONE, K_WAV, K_FLAC, K_OGG, K_MP3 };
+
+static enum kind allowed_container(const uint8_t *p, size_t len)
+{
+    if ((starts(p, len, 0, "RIFF", 4) || starts(p, len, 0, "RIFX", 4) ||
+         starts(p, len, 0, "RF64", 4)) &&
+        starts(p, len, 8, "WAVE", 4))
+        return K_WAV;
+    if (starts(p, len, 0, "fLaC", 4)) return K_FLAC;
+    if (starts(p, len, 0, "OggS", 4)) return K_OGG;
+    if (starts(p, len, 0, "ID3", 3) || is_mpeg_audio_sync(p, len)) return K_MP3;
+    return K_NONE;
+}
+
+/* Names a container or codec that we recognise and do not decode, else NULL. */
 static const char *unsupported_container(const uint8_t *p, size_t len)
 {
     if (starts(p, len, 4, "ftyp", 4)) return "MP4/M4A (ISO media)";
@@ -119,6 +149,23 @@ static const char *unsupported_container(const uint8_t *p, size_t len)
     if (starts(p, len, 0, "MThd", 4)) return "MIDI (not sampled audio)";
     if (starts(p, len, 0, ".RMF", 4)) return "RealMedia";
     if (starts(p, len, 0, "RIFF", 4) && starts(p, len, 8, "AVI ", 4)) return "AVI";
+    if (starts(p, len, 0, "FORM", 4)) return "AIFF/IFF";
+    if (starts(p, len, 0, "caff", 4)) return "CAF";
+    if (starts(p, len, 0, ".snd", 4) || starts(p, len, 0, "dns.", 4)) return "AU/SND";
+    if (starts(p, len, 0, "Creative Voice File", 19)) return "VOC";
+    if (starts(p, len, 0, "riff\x2e\x91\xcf\x11", 8)) return "Sony Wave64";
+    if (starts(p, len, 0, "NIST_1A", 7)) return "NIST SPHERE";
+    if (starts(p, len, 0, "\x64\xa3\x01\x00", 4) || starts(p, len, 0, "\x00\x01\xa3\x64", 4) ||
+        starts(p, len, 0, "\x64\xa3\x02\x00", 4) || starts(p, len, 0, "\x00\x02\xa3\x64", 4) ||
+        starts(p, len, 0, "\x64\xa3\x03\x00", 4) || starts(p, len, 0, "\x00\x03\xa3\x64", 4) ||
+        starts(p, len, 0, "\x64\xa3\x04\x00", 4) || starts(p, len, 0, "\x00\x04\xa3\x64", 4))
+        return "IRCAM";
+    if (starts(p, len, 0, "MATLAB", 6)) return "MATLAB MAT";
+    if (starts(p, len, 0, "Extended Instrument:", 20)) return "FastTracker XI";
+    if (starts(p, len, 0, "2BIT", 4)) return "AVR";
+    if (starts(p, len, 0, " paf", 4) || starts(p, len, 0, "fap ", 4)) return "PAF";
+    if (starts(p, len, 0, "ALaw\x53\x6f\x75\x6e\x64\x46\x69\x6c\x65", 13)) return "WVE";
+    if (starts(p, len, 0, "\xf0\x7e", 2)) return "MIDI sample dump";
     if (starts(p, len, 0, "OggS", 4) && len >= 36) {
         const uint8_t *c = p + 28; /* the first packet of the first page */
         if (!memcmp(c, "\x01vorbis", 7) || !memcmp(c, "OpusHead", 8)) return NULL;
@@ -129,23 +176,28 @@ static const char *unsupported_container(const uint8_t *p, size_t len)
                     5))
             return "Ogg/FLAC";
         if (!memcmp(c, "\x80theora", 7)) return "Ogg/Theora video";
+        return "Ogg with an unknown codec";
     }
     return NULL;
 }
 
-/* Names an audio container by its magic bytes, else NULL. */
-static const char *audio_container(const uint8_t *p, size_t len)
+/* Rate and channel count within what any real recording uses (see MAX_*). */
+static int check_layout(const char *what, unsigned long channels, unsigned long rate, char *err,
+                        size_t errlen)
 {
-    if (starts(p, len, 0, "RIFF", 4) || starts(p, len, 0, "RIFX", 4) ||
-        starts(p, len, 0, "RF64", 4))
-        return "WAV";
-    if (starts(p, len, 0, "fLaC", 4)) return "FLAC";
-    if (starts(p, len, 0, "OggS", 4)) return "Ogg";
-    if (starts(p, len, 0, "ID3", 3) || is_mpeg_audio_sync(p, len)) return "MP3";
-    if (starts(p, len, 0, "FORM", 4)) return "AIFF";
-    if (starts(p, len, 0, "caff", 4)) return "CAF";
-    if (starts(p, len, 0, ".snd", 4)) return "AU";
-    return NULL;
+    if (channels < 1 || channels > MAX_CHANNELS)
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "corrupt %s header: %lu channels (1 to %d allowed)", what, channels,
+                          MAX_CHANNELS);
+    if (rate < 1 || rate > MAX_RATE)
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "corrupt %s header: sample rate %lu Hz (1 to %d allowed)", what, rate,
+                          MAX_RATE);
+    if ((double)channels * (double)rate > MAX_INPUT_RATE)
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "%s header: %lu channels at %lu Hz is more than %.0f samples per second",
+                          what, channels, rate, MAX_INPUT_RATE);
+    return 0;
 }
 
 /* Says in a few words what non-audio bytes look like. */
@@ -182,52 +234,175 @@ static void describe_non_audio(const uint8_t *p, size_t len, char *buf, size_t b
     }
 }
 
-/* libsndfile caps a WAV data chunk that runs past the end of the file to what
- * is there, silently; a cut-off upload must be reported instead, so the chunk
- * list is walked here. Sizes at or above STREAMED_SIZE are the "length
- * unknown" convention of writers that could not seek back (pipes), and are
- * accepted. Returns 0 when nothing is wrong (or libsndfile should judge). */
+/* The name of a WAV codec tag that we do not decode, for the 415 message. */
+static const char *wav_codec_name(unsigned tag)
+{
+    switch (tag) {
+    case 0x0002:
+        return "Microsoft ADPCM";
+    case 0x0006:
+        return "A-law";
+    case 0x0007:
+        return "mu-law";
+    case 0x0011:
+        return "IMA ADPCM";
+    case 0x0031:
+        return "GSM 6.10";
+    case 0x0050:
+        return "MPEG";
+    case 0x0055:
+        return "MP3";
+    case 0x00ff:
+        return "AAC";
+    default:
+        return "unknown codec";
+    }
+}
+
+/* The fmt chunk: only PCM (8, 16, 24, 32 bits) and IEEE float (32, 64 bits)
+ * are decoded, alone or inside WAVE_FORMAT_EXTENSIBLE; the block size must be
+ * exactly one frame of them (a header saying 7 bits, or a block that is not
+ * channels x bytes, describes no real file and would be read as noise). */
+static int check_wav_fmt(const uint8_t *c, uint64_t size, unsigned *tag_out, unsigned *align_out,
+                         char *err, size_t errlen)
+{
+    static const uint8_t guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+                                          0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71};
+    unsigned tag = le16(c + 8), channels = le16(c + 10), align = le16(c + 20), bits = le16(c + 22);
+    uint32_t rate = le32(c + 12);
+    unsigned valid = bits;
+    if (tag == 0xfffe) {
+        if (size < 40)
+            return stt_seterr(err, errlen, STT_EAUDIO, "corrupt WAV header: short extensible fmt");
+        valid = le16(c + 26);
+        if (memcmp(c + 34, guid_tail, sizeof guid_tail) != 0)
+            return stt_seterr(err, errlen, STT_EFORMAT,
+                              "unsupported audio format: WAV with a non-standard codec GUID");
+        tag = le16(c + 32);
+    }
+    if (tag != 1 && tag != 3)
+        return stt_seterr(err, errlen, STT_EFORMAT,
+                          "unsupported audio format: WAV with codec 0x%04x (%s); send PCM or "
+                          "float WAV, FLAC, Ogg Vorbis/Opus or MP3",
+                          tag, wav_codec_name(tag));
+    int rc = check_layout("WAV", channels, rate, err, errlen);
+    if (rc) return rc;
+    int bits_ok =
+        tag == 1 ? bits == 8 || bits == 16 || bits == 24 || bits == 32 : bits == 32 || bits == 64;
+    if (!bits_ok || valid == 0 || valid > bits)
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "corrupt WAV header: %u bits per sample (%u valid) for %s", bits, valid,
+                          tag == 1 ? "PCM (8, 16, 24 or 32)" : "float (32 or 64)");
+    if (align == 0) return stt_seterr(err, errlen, STT_EAUDIO, "corrupt WAV header: block size 0");
+    if (align != channels * (bits / 8))
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "corrupt WAV header: block size %u for %u channels of %u bits (want %u)",
+                          align, channels, bits, channels * (bits / 8));
+    *tag_out = tag;
+    *align_out = align;
+    return 0;
+}
+
+/* Walks the chunk list of a little-endian WAV (RIFF, RF64): the fmt chunk must
+ * pass check_wav_fmt(), and a data chunk that runs past the end of the upload
+ * is reported as truncated (libsndfile would silently read what is there).
+ * Sizes at or above STREAMED_SIZE are the "length unknown" convention of
+ * writers that could not seek back (pipes), and are accepted. Big-endian RIFX
+ * is left to libsndfile and the subtype check after it opens the file.
+ * Returns 0 when nothing is wrong. */
 static int check_wav(const uint8_t *p, size_t len, char *err, size_t errlen)
 {
-    if (!starts(p, len, 0, "RIFF", 4) || !starts(p, len, 8, "WAVE", 4)) return 0;
-    unsigned tag = 0, channels = 0, align = 0;
+    if ((!starts(p, len, 0, "RIFF", 4) && !starts(p, len, 0, "RF64", 4)) ||
+        !starts(p, len, 8, "WAVE", 4))
+        return 0;
+    unsigned tag = 0, align = 0;
     int have_fmt = 0;
     uint64_t off = 12;
     while (off + 8 <= len) {
         const uint8_t *c = p + off;
         uint64_t size = le32(c + 4), body = off + 8;
         if (!memcmp(c, "fmt ", 4)) {
-            if (size < 16 || body + 16 > len)
+            if (size < 16 || body + 16 > len || (size >= 40 && body + 40 > len))
                 return stt_seterr(err, errlen, STT_EAUDIO, "corrupt WAV header: short fmt chunk");
-            tag = le16(c + 8);
-            channels = le16(c + 10);
-            uint32_t rate = le32(c + 12);
-            align = le16(c + 20);
-            if (tag == 0xfffe && size >= 40 && body + 40 <= len) tag = le16(c + 32);
-            if (channels < 1 || channels > MAX_CHANNELS)
-                return stt_seterr(err, errlen, STT_EAUDIO,
-                                  "corrupt WAV header: %u channels (1 to %d allowed)", channels,
-                                  MAX_CHANNELS);
-            if (rate < 1 || rate > MAX_RATE)
-                return stt_seterr(err, errlen, STT_EAUDIO,
-                                  "corrupt WAV header: sample rate %lu Hz (1 to %d allowed)",
-                                  (unsigned long)rate, MAX_RATE);
-            if (align == 0)
-                return stt_seterr(err, errlen, STT_EAUDIO, "corrupt WAV header: block size 0");
+            int rc = check_wav_fmt(c, size, &tag, &align, err, errlen);
+            if (rc) return rc;
             have_fmt = 1;
         } else if (!memcmp(c, "data", 4)) {
             uint64_t have = len - body;
-            if (!have_fmt || size <= have || size >= STREAMED_SIZE) return 0;
-            if (tag == 1 || tag == 3) /* PCM, float: one block is one frame */
+            if (!have_fmt)
                 return stt_seterr(err, errlen, STT_EAUDIO,
-                                  "truncated WAV: header says %llu frames, data holds %llu",
-                                  (unsigned long long)(size / align),
-                                  (unsigned long long)(have / align));
-            return stt_seterr(err, errlen, STT_EAUDIO,
-                              "truncated WAV: header says %llu bytes of audio, data holds %llu",
-                              (unsigned long long)size, (unsigned long long)have);
+                                  "corrupt WAV: data before its fmt chunk");
+            if (size <= have || size >= STREAMED_SIZE) return 0;
+            return stt_seterr(
+                err, errlen, STT_EAUDIO, "truncated WAV: header says %llu frames, data holds %llu",
+                (unsigned long long)(size / align), (unsigned long long)(have / align));
         }
         off = body + size + (size & 1);
+    }
+    if (!have_fmt) return stt_seterr(err, errlen, STT_EAUDIO, "corrupt WAV header: no fmt chunk");
+    return 0;
+}
+
+/* FLAC's STREAMINFO, the first metadata block, states rate, channels, bits
+ * and (when known) the length: impossible values are refused, and a stated
+ * length over the limit is refused before decoding. */
+static int check_flac(const uint8_t *p, size_t len, double max_s, char *err, size_t errlen)
+{
+    if (!starts(p, len, 0, "fLaC", 4)) return 0;
+    if (len < 42) return stt_seterr(err, errlen, STT_EAUDIO, "truncated FLAC header");
+    unsigned type = p[4] & 0x7f, blen = (unsigned)p[5] << 16 | (unsigned)p[6] << 8 | p[7];
+    if (type != 0 || blen != 34)
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "corrupt FLAC header: the first block is not a STREAMINFO");
+    const uint8_t *b = p + 8;
+    unsigned min_block = (unsigned)b[0] << 8 | b[1], max_block = (unsigned)b[2] << 8 | b[3];
+    unsigned long rate = (unsigned long)b[10] << 12 | (unsigned long)b[11] << 4 | b[12] >> 4;
+    unsigned channels = ((b[12] >> 1) & 7) + 1, bits = ((b[12] & 1u) << 4 | b[13] >> 4) + 1;
+    uint64_t total = (uint64_t)(b[13] & 0xf) << 32 | be32(b + 14);
+    if (min_block < 16 || max_block < min_block)
+        return stt_seterr(err, errlen, STT_EAUDIO,
+                          "corrupt FLAC header: block sizes %u to %u (16 to 65535 allowed)",
+                          min_block, max_block);
+    if (bits < 4)
+        return stt_seterr(err, errlen, STT_EAUDIO, "corrupt FLAC header: %u bits per sample", bits);
+    int rc = check_layout("FLAC", channels, rate, err, errlen);
+    if (rc) return rc;
+    if (total > 0 && (double)total > max_s * (double)rate + 0.5)
+        return stt_seterr(err, errlen, STT_ETOOLONG,
+                          "audio is %.1f s, longer than the limit of %g s",
+                          (double)total / (double)rate, max_s);
+    return 0;
+}
+
+/* The identification header of an Ogg stream's first packet (Vorbis or Opus):
+ * channels, rate and Vorbis block sizes within what the codec defines. */
+static int check_ogg_id(const uint8_t *p, size_t len, char *err, size_t errlen)
+{
+    if (!starts(p, len, 0, "OggS", 4) || len < 28) return 0;
+    size_t nseg = p[26], at = 27 + nseg;
+    if (at > len) return 0; /* check_ogg() reports the truncation */
+    const uint8_t *c = p + at;
+    size_t n = len - at;
+    if (n >= 30 && !memcmp(c, "\x01vorbis", 7)) {
+        uint32_t version = le32(c + 7), rate = le32(c + 12);
+        unsigned channels = c[11], b0 = c[28] & 0xf, b1 = c[28] >> 4;
+        if (version != 0 || !(c[29] & 1))
+            return stt_seterr(err, errlen, STT_EAUDIO, "corrupt Vorbis header: version %lu",
+                              (unsigned long)version);
+        if (b0 < 6 || b1 > 13 || b0 > b1)
+            return stt_seterr(err, errlen, STT_EAUDIO,
+                              "corrupt Vorbis header: block sizes 2^%u and 2^%u", b0, b1);
+        return check_layout("Vorbis", channels, rate, err, errlen);
+    }
+    if (n >= 19 && !memcmp(c, "OpusHead", 8)) {
+        unsigned version = c[8], channels = c[9], family = c[18];
+        if (version >> 4 != 0)
+            return stt_seterr(err, errlen, STT_EAUDIO, "corrupt Opus header: version %u", version);
+        if (channels < 1 || (family == 0 && channels > 2))
+            return stt_seterr(err, errlen, STT_EAUDIO,
+                              "corrupt Opus header: %u channels with mapping family %u", channels,
+                              family);
+        return check_layout("Opus", channels, 48000, err, errlen);
     }
     return 0;
 }
@@ -306,10 +481,14 @@ static int check_ogg(const uint8_t *p, size_t len, char *err, size_t errlen)
 /* ---- the output: 16 kHz mono int16, resampled as it arrives ---- */
 
 typedef struct sink {
-    soxr_t soxr; /* NULL when the input is already 16 kHz */
-    int16_t *out;
-    size_t n, cap, limit; /* limit: most samples we will hold */
-    float *chunk;         /* OUT_CHUNK samples from the resampler */
+    soxr_t soxr;  /* NULL when the input is already 16 kHz */
+    float *chunk; /* OUT_CHUNK samples from the resampler */
+    int16_t *pcm; /* OUT_CHUNK converted samples on their way to emit */
+    size_t n;     /* samples emitted so far */
+    size_t limit; /* most samples the duration limit allows */
+    double max_s; /* that limit, for messages */
+    stt_audio_sink_fn emit;
+    void *ctx;
 } sink;
 
 static int16_t to_s16(float v)
@@ -319,29 +498,30 @@ static int16_t to_s16(float v)
     return s >= 32767.0f ? 32767 : s <= -32768.0f ? -32768 : (int16_t)s;
 }
 
-static int sink_append(sink *k, const float *v, size_t n)
+/* Hands 16 kHz samples on; the duration limit is judged here, on the output,
+ * as it grows (a header's promise is never trusted for it). */
+static int sink_append(sink *k, const float *v, size_t n, char *err, size_t errlen)
 {
-    if (k->n + n > k->limit) n = k->limit - k->n; /* duration is judged on input frames */
-    if (k->n + n > k->cap) {
-        size_t cap = k->cap ? k->cap : 16384;
-        while (cap < k->n + n)
-            cap *= 2;
-        if (cap > k->limit) cap = k->limit;
-        int16_t *o = realloc(k->out, cap * sizeof *o);
-        if (!o) return STT_ENOMEM;
-        k->out = o;
-        k->cap = cap;
+    while (n) {
+        size_t m = n < OUT_CHUNK ? n : OUT_CHUNK;
+        if (k->n + m > k->limit)
+            return stt_seterr(err, errlen, STT_ETOOLONG, "audio is longer than the limit of %g s",
+                              k->max_s);
+        for (size_t i = 0; i < m; i++)
+            k->pcm[i] = to_s16(v[i]);
+        int rc = k->emit(k->ctx, k->pcm, m);
+        if (rc < 0) return stt_seterr(err, errlen, rc, "cannot store the decoded audio");
+        k->n += m;
+        v += m;
+        n -= m;
     }
-    for (size_t i = 0; i < n; i++)
-        k->out[k->n + i] = to_s16(v[i]);
-    k->n += n;
     return 0;
 }
 
 /* Feeds mono samples in; n == 0 with in == NULL drains the resampler. */
 static int sink_write(sink *k, const float *in, size_t n, char *err, size_t errlen)
 {
-    if (!k->soxr) return in ? sink_append(k, in, n) : 0;
+    if (!k->soxr) return in ? sink_append(k, in, n, err, errlen) : 0;
     size_t used = 0;
     for (;;) {
         size_t idone = 0, odone = 0;
@@ -349,8 +529,8 @@ static int sink_write(sink *k, const float *in, size_t n, char *err, size_t errl
                                       k->chunk, OUT_CHUNK, &odone);
         if (e) return stt_seterr(err, errlen, STT_EAUDIO, "resampling failed: %s", e);
         used += idone;
-        int rc = sink_append(k, k->chunk, odone);
-        if (rc) return stt_seterr(err, errlen, rc, "out of memory for decoded audio");
+        int rc = sink_append(k, k->chunk, odone, err, errlen);
+        if (rc) return rc;
         /* Input consumed and the output not full: nothing more is pending. */
         if (odone < OUT_CHUNK && (!in || used >= n)) return 0;
         if (odone == 0 && idone == 0) return 0;
@@ -403,7 +583,7 @@ static int is_plain_pcm(int format)
 }
 
 /* Reads every frame of an open file into the sink, mixing to mono; stops
- * with STT_ETOOBIG as soon as more than max_s seconds have been read. */
+ * with STT_ETOOLONG as soon as more than max_s seconds have been read. */
 static int decode_frames(SNDFILE *sf, const SF_INFO *info, double max_s, sink *k, char *err,
                          size_t errlen)
 {
@@ -434,7 +614,7 @@ static int decode_frames(SNDFILE *sf, const SF_INFO *info, double max_s, sink *k
         }
         total += got;
         if ((double)total > max_frames) {
-            rc = stt_seterr(err, errlen, STT_ETOOBIG, "audio is longer than the limit of %g s",
+            rc = stt_seterr(err, errlen, STT_ETOOLONG, "audio is longer than the limit of %g s",
                             max_s);
             goto done;
         }
@@ -461,57 +641,98 @@ done:
     return rc;
 }
 
-int stt_audio_decode(const void *data, size_t len, const stt_audio_params *params, stt_audio *out,
-                     char *err, size_t errlen)
+/* What libsndfile opened must be one of the codecs we decode (the magic bytes
+ * already said which container; this catches the codec inside it). */
+static int allowed_codec(int format)
 {
-    if (!out) return stt_seterr(err, errlen, STT_EINVAL, "no output");
-    memset(out, 0, sizeof *out);
+    int major = format & SF_FORMAT_TYPEMASK, sub = format & SF_FORMAT_SUBMASK;
+    switch (major) {
+    case SF_FORMAT_WAV:
+    case SF_FORMAT_WAVEX:
+    case SF_FORMAT_RF64:
+        return sub == SF_FORMAT_PCM_U8 || sub == SF_FORMAT_PCM_S8 || sub == SF_FORMAT_PCM_16 ||
+               sub == SF_FORMAT_PCM_24 || sub == SF_FORMAT_PCM_32 || sub == SF_FORMAT_FLOAT ||
+               sub == SF_FORMAT_DOUBLE;
+    case SF_FORMAT_FLAC:
+        return sub == SF_FORMAT_PCM_S8 || sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24;
+    case SF_FORMAT_OGG:
+        return sub == SF_FORMAT_VORBIS || sub == SF_FORMAT_OPUS;
+    case SF_FORMAT_MPEG:
+        return sub == SF_FORMAT_MPEG_LAYER_I || sub == SF_FORMAT_MPEG_LAYER_II ||
+               sub == SF_FORMAT_MPEG_LAYER_III;
+    default:
+        return 0;
+    }
+}
+
+static double limit_s(const stt_audio_params *params)
+{
+    double max_s = params && params->max_duration_s > 0 ? params->max_duration_s : 0;
+    return max_s <= 0 || max_s > STT_AUDIO_MAX_DURATION_S ? STT_AUDIO_MAX_DURATION_S : max_s;
+}
+
+int stt_audio_decode_to(const void *data, size_t len, const stt_audio_params *params,
+                        stt_audio_sink_fn emit, void *ctx, stt_audio *info_out, char *err,
+                        size_t errlen)
+{
+    if (!info_out || !emit) return stt_seterr(err, errlen, STT_EINVAL, "no output");
+    memset(info_out, 0, sizeof *info_out);
     if (!data || len == 0) return stt_seterr(err, errlen, STT_EAUDIO, "empty upload");
     if (len > INT64_MAX) return stt_seterr(err, errlen, STT_ETOOBIG, "upload too large");
     const uint8_t *p = data;
-    double max_s = params && params->max_duration_s > 0 ? params->max_duration_s : 0;
-    if (max_s <= 0 || max_s > STT_AUDIO_MAX_DURATION_S) max_s = STT_AUDIO_MAX_DURATION_S;
+    double max_s = limit_s(params);
 
     const char *other = unsupported_container(p, len);
     if (other) return stt_seterr(err, errlen, STT_EFORMAT, "unsupported audio format: %s", other);
+    enum kind kind = allowed_container(p, len);
+    if (kind == K_NONE) {
+        char what[96];
+        describe_non_audio(p, len, what, sizeof what);
+        return stt_seterr(err, errlen, STT_EAUDIO, "not an audio file: %s", what);
+    }
     int rc = check_wav(p, len, err, errlen);
+    if (!rc) rc = check_flac(p, len, max_s, err, errlen);
+    if (!rc) rc = check_ogg_id(p, len, err, errlen);
     if (!rc) rc = check_ogg(p, len, err, errlen);
     if (rc) return rc;
 
+    static const char *const kind_name[] = {"", "WAV", "FLAC", "Ogg", "MP3"};
     membuf mb = {p, (sf_count_t)len, 0};
     SF_VIRTUAL_IO vio = {mb_len, mb_seek, mb_read, mb_write, mb_tell};
     SF_INFO info;
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &mb);
-    if (!sf) {
-        const char *kind = audio_container(p, len);
-        if (kind)
-            return stt_seterr(err, errlen, STT_EAUDIO, "corrupt %s data: %s", kind,
-                              sf_strerror(NULL));
-        char what[96];
-        describe_non_audio(p, len, what, sizeof what);
-        return stt_seterr(err, errlen, STT_EAUDIO, "not an audio file: %s", what);
-    }
+    if (!sf)
+        return stt_seterr(err, errlen, STT_EAUDIO, "corrupt %s data: %s", kind_name[kind],
+                          sf_strerror(NULL));
 
     sink k = {0};
-    if (info.channels < 1 || info.channels > MAX_CHANNELS) {
-        rc = stt_seterr(err, errlen, STT_EAUDIO, "corrupt header: %d channels", info.channels);
+    if (!allowed_codec(info.format)) {
+        rc = stt_seterr(err, errlen, STT_EFORMAT,
+                        "unsupported audio format: %s with libsndfile format 0x%06x; send PCM or "
+                        "float WAV, FLAC, Ogg Vorbis/Opus or MP3",
+                        kind_name[kind], (unsigned)info.format);
         goto done;
     }
-    if (info.samplerate < 1 || info.samplerate > MAX_RATE) {
-        rc = stt_seterr(err, errlen, STT_EAUDIO, "corrupt header: sample rate %d Hz",
-                        info.samplerate);
+    if ((rc = check_layout(kind_name[kind], info.channels < 0 ? 0 : (unsigned long)info.channels,
+                           info.samplerate < 0 ? 0 : (unsigned long)info.samplerate, err, errlen)))
         goto done;
-    }
     /* That count can be trusted to refuse an over-long file before decoding it. */
     if (is_plain_pcm(info.format) && (double)info.frames > max_s * info.samplerate + 0.5) {
-        rc = stt_seterr(err, errlen, STT_ETOOBIG, "audio is %.1f s, longer than the limit of %g s",
+        rc = stt_seterr(err, errlen, STT_ETOOLONG, "audio is %.1f s, longer than the limit of %g s",
                         (double)info.frames / info.samplerate, max_s);
         goto done;
     }
-    /* The output never needs more than the limit's worth of 16 kHz samples
-     * (plus the resampler's rounding). */
-    k.limit = (size_t)(max_s * STT_SAMPLE_RATE) + 64;
+    /* The limit's worth of 16 kHz samples, plus 10 ms for the resampler's rounding. */
+    k.limit = (size_t)(max_s * STT_SAMPLE_RATE) + STT_SAMPLE_RATE / 100;
+    k.max_s = max_s;
+    k.emit = emit;
+    k.ctx = ctx;
+    k.pcm = malloc(OUT_CHUNK * sizeof *k.pcm);
+    if (!k.pcm) {
+        rc = stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
+        goto done;
+    }
     if (info.samplerate != STT_SAMPLE_RATE) {
         soxr_error_t e = NULL;
         soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
@@ -534,15 +755,50 @@ done:
     sf_close(sf);
     if (k.soxr) soxr_delete(k.soxr);
     free(k.chunk);
+    free(k.pcm);
+    if (rc) return rc;
+    info_out->n_samples = k.n;
+    info_out->src_rate = info.samplerate;
+    info_out->src_channels = info.channels;
+    snprintf(info_out->src_format, sizeof info_out->src_format, "%s", format_name(info.format));
+    return 0;
+}
+
+/* The heap sink of stt_audio_decode(): grows by doubling up to the limit. */
+typedef struct heap {
+    int16_t *s;
+    size_t n, cap;
+} heap;
+
+static int heap_emit(void *ctx, const int16_t *s, size_t n)
+{
+    heap *h = ctx;
+    if (h->n + n > h->cap) {
+        size_t cap = h->cap ? h->cap : 16384;
+        while (cap < h->n + n)
+            cap *= 2;
+        int16_t *o = realloc(h->s, cap * sizeof *o);
+        if (!o) return STT_ENOMEM;
+        h->s = o;
+        h->cap = cap;
+    }
+    memcpy(h->s + h->n, s, n * sizeof *s);
+    h->n += n;
+    return 0;
+}
+
+int stt_audio_decode(const void *data, size_t len, const stt_audio_params *params, stt_audio *out,
+                     char *err, size_t errlen)
+{
+    if (!out) return stt_seterr(err, errlen, STT_EINVAL, "no output");
+    heap h = {0};
+    int rc = stt_audio_decode_to(data, len, params, heap_emit, &h, out, err, errlen);
     if (rc) {
-        free(k.out);
+        free(h.s);
+        memset(out, 0, sizeof *out);
         return rc;
     }
-    out->samples = k.out;
-    out->n_samples = k.n;
-    out->src_rate = info.samplerate;
-    out->src_channels = info.channels;
-    snprintf(out->src_format, sizeof out->src_format, "%s", format_name(info.format));
+    out->samples = h.s;
     return 0;
 }
 

@@ -1,12 +1,19 @@
 /* audio: decoded speech, 16 kHz mono signed 16-bit, the engine's input.
  *
- * stt_audio_decode() reads WAV (8/16/24/32-bit PCM, float), FLAC, OGG/Vorbis
- * and MP3 from memory with libsndfile, mixes all channels down to mono and
- * resamples to 16 kHz with libsoxr. It never reads outside [data, data+len),
- * never crashes or loops on hostile input, and reports what is wrong:
- *   STT_EAUDIO   empty, truncated, corrupt or non-audio data (HTTP 400)
- *   STT_EFORMAT  recognizably a container we do not read (HTTP 415)
- *   STT_ETOOBIG  longer than params.max_duration_s (HTTP 413/400)
+ * stt_audio_decode() reads an explicit allowlist from memory with libsndfile:
+ * WAV (RIFF, RF64, RIFX) holding PCM (8/16/24/32 bits) or IEEE float (32/64
+ * bits), FLAC, Ogg Vorbis, Ogg Opus and MP3. It mixes all channels down to
+ * mono and resamples to 16 kHz with libsoxr. Anything else is refused by its
+ * first bytes, before a codec library parses it. It never reads outside
+ * [data, data+len), never crashes or loops on hostile input, and reports what
+ * is wrong:
+ *   STT_EAUDIO   empty, truncated, corrupt or non-audio data, or a header with
+ *                impossible fields (bits per sample, block size, channels and
+ *                rate beyond 64 channels, 384 kHz, or 3.072 M samples/s) (400)
+ *   STT_EFORMAT  a container or codec we recognise and do not decode (415)
+ *   STT_ETOOLONG longer than params.max_duration_s, judged on the 16 kHz
+ *                output as it is produced (and up front when the header's
+ *                length can be trusted) (413)
  * A WAV whose data chunk is shorter than its header says is rejected as
  * truncated (STT_EAUDIO), except for the "length unknown" sizes that writers
  * on pipes use (0xffffffff and the like), which decode what is there; a
@@ -48,6 +55,19 @@ stt_audio_params stt_audio_default_params(void);
  * in err. data is only read. */
 int stt_audio_decode(const void *data, size_t len, const stt_audio_params *params, stt_audio *out,
                      char *err, size_t errlen);
+
+/* Receives the decoded 16 kHz samples in order, a chunk at a time; returns 0
+ * or a negative STT_E* code, which stops decoding and is returned. */
+typedef int (*stt_audio_sink_fn)(void *ctx, const int16_t *samples, size_t n);
+
+/* As stt_audio_decode(), but the samples go to sink as they are produced
+ * (never more than the duration limit allows), so that a caller can put them
+ * where they will live (a worker writes them straight into a memfd). On
+ * success *info is filled except samples (NULL) and n_samples says how many
+ * were delivered; on failure some may have been. */
+int stt_audio_decode_to(const void *data, size_t len, const stt_audio_params *params,
+                        stt_audio_sink_fn sink, void *ctx, stt_audio *info, char *err,
+                        size_t errlen);
 
 /* Reads a file from disk and decodes it as above; STT_EIO if unreadable. */
 int stt_audio_load_file(const char *path, const stt_audio_params *params, stt_audio *out, char *err,

@@ -33,7 +33,7 @@ static void *ps_load(const char *model_dir, const char *profile, char *err, size
 {
     int p = stt_profile_index(profile);
     if (p < 0) {
-        stt_seterr(err, errlen, STT_ENOTFOUND, "unknown profile '%s'", profile);
+        stt_seterr(err, errlen, STT_EMODEL, "unknown profile '%s'", profile);
         return NULL;
     }
     char hmm[4096], lm[4096], dict[4096];
@@ -96,7 +96,9 @@ static int ps_decode(void *h, const int16_t *samples, size_t n, stt_transcript *
 
     double dur = (double)n / 16000.0;
     int rc = stt_transcript_begin_segment(out, 0.0, dur);
-    for (ps_seg_t *seg = ps_seg_iter(e->ps); seg && rc >= 0; seg = ps_seg_next(seg)) {
+    /* ps_seg_next() frees the iterator when it returns NULL; one left early
+     * is freed here, and never touched again. */
+    for (ps_seg_t *seg = ps_seg_iter(e->ps); seg; seg = ps_seg_next(seg)) {
         int sf, ef;
         ps_seg_frames(seg, &sf, &ef);
         int32 ascr, lscr, lback;
@@ -106,7 +108,10 @@ static int ps_decode(void *h, const int16_t *samples, size_t n, stt_transcript *
         rc = stt_transcript_add_word(out, ps_seg_word(seg), sf / e->frame_rate,
                                      (ef + 1) / e->frame_rate, prob);
         if (rc == 1) rc = 0;
-        if (rc < 0) ps_seg_free(seg);
+        if (rc < 0) {
+            ps_seg_free(seg);
+            break;
+        }
     }
     return rc < 0 ? stt_seterr(err, errlen, rc, "out of memory") : 0;
 }

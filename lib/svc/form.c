@@ -36,11 +36,21 @@ struct stt_form {
     int in_part;       /* parts[n_parts] is being read */
     size_t hdr_used;   /* header bytes of the current part */
     size_t data_bytes; /* capacity held by part data */
+    char errfield[64]; /* the field an error concerns, "" when none */
+    /* The part streamed to a sink instead of being kept (see stt_form_stream_part). */
+    char *sink_name;
+    stt_form_sink_fn sink;
+    void *sink_ctx;
+    int sinking;    /* the current part goes to the sink */
+    int sink_parts; /* parts seen with the sink's name */
 };
 
 stt_form_limits stt_form_default_limits(void)
 {
-    stt_form_limits l = {.max_body_bytes = 100u << 20, .max_parts = 64, .max_header_bytes = 8192};
+    stt_form_limits l = {.max_body_bytes = 100u << 20,
+                         .max_parts = 64,
+                         .max_header_bytes = 8192,
+                         .max_field_bytes = 0};
     return l;
 }
 
@@ -144,7 +154,8 @@ int stt_form_create(const char *content_type, const stt_form_limits *limits, stt
     int r = each_param(content_type + sizeof mt - 1, take_boundary, f, val, sizeof val);
     if (r != 1) {
         free(f);
-        return stt_seterr(err, errlen, STT_EINVAL, "multipart/form-data without a valid boundary");
+        return stt_seterr(err, errlen, STT_EMULTIPART,
+                          "multipart/form-data without a valid boundary");
     }
     f->wcap = SLICE + f->dlen + f->lim.max_header_bytes + 2;
     f->win = malloc(f->wcap);
@@ -189,6 +200,18 @@ static int begin_part(stt_form *f)
 static int append_data(stt_form *f, const char *buf, size_t n)
 {
     part *p = &f->parts[f->n_parts];
+    if (f->sinking) {
+        int rc = n ? f->sink(f->sink_ctx, buf, n) : 0;
+        if (rc < 0) return fail(f, rc, "cannot store the uploaded file");
+        p->pub.len += n;
+        return 0;
+    }
+    if (f->lim.max_field_bytes && p->pub.len + n > f->lim.max_field_bytes) {
+        snprintf(f->errfield, sizeof f->errfield, "%s", p->name ? p->name : "");
+        char msg[128];
+        snprintf(msg, sizeof msg, "a form field is longer than %zu bytes", f->lim.max_field_bytes);
+        return fail(f, STT_EINVAL, msg);
+    }
     if (p->pub.len + n + 1 > p->cap) {
         size_t nc = p->cap ? p->cap : 256;
         while (nc < p->pub.len + n + 1)
@@ -208,7 +231,14 @@ static int append_data(stt_form *f, const char *buf, size_t n)
 static int end_part(stt_form *f)
 {
     part *p = &f->parts[f->n_parts];
-    if (!p->data && append_data(f, "", 0)) return f->error;
+    f->sinking = 0;
+    if (!p->data) {
+        /* A streamed part keeps only its length; its data reads as "". */
+        p->data = calloc(1, 1);
+        if (!p->data) return fail(f, STT_ENOMEM, "out of memory");
+        p->cap = 1;
+        f->data_bytes += 1;
+    }
     p->pub.name = p->name;
     p->pub.filename = p->filename;
     p->pub.content_type = p->ctype;
@@ -237,7 +267,7 @@ static int header_line(stt_form *f, char *line)
 {
     part *p = &f->parts[f->n_parts];
     char *colon = strchr(line, ':');
-    if (!colon) return fail(f, STT_EINVAL, "malformed part header");
+    if (!colon) return fail(f, STT_EMULTIPART, "malformed part header");
     *colon = '\0';
     char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
@@ -246,7 +276,7 @@ static int header_line(stt_form *f, char *line)
         static const char fd[] = "form-data";
         if (strncasecmp(v, fd, sizeof fd - 1) != 0 ||
             (v[sizeof fd - 1] && v[sizeof fd - 1] != ';' && v[sizeof fd - 1] != ' '))
-            return fail(f, STT_EINVAL, "part is not form-data");
+            return fail(f, STT_EMULTIPART, "part is not form-data");
         /* Values can be as long as the header block, so size the buffer to it. */
         size_t vallen = strlen(v) + 1;
         char *val = malloc(vallen);
@@ -293,7 +323,8 @@ static int run(stt_form *f)
                 off++;
                 continue;
             }
-            if (b[0] != '\r' || b[1] != '\n') return fail(f, STT_EINVAL, "malformed boundary line");
+            if (b[0] != '\r' || b[1] != '\n')
+                return fail(f, STT_EMULTIPART, "malformed boundary line");
             off += 2;
             if (begin_part(f)) return f->error;
             f->state = S_HEADERS;
@@ -309,8 +340,15 @@ static int run(stt_form *f)
             f->hdr_used += line + 2;
             if (line == 0) {
                 off += 2;
-                if (!f->parts[f->n_parts].name)
-                    return fail(f, STT_EINVAL, "form field without a name");
+                const char *name = f->parts[f->n_parts].name;
+                if (!name) return fail(f, STT_EMULTIPART, "form field without a name");
+                if (f->sink && !strcmp(name, f->sink_name)) {
+                    if (++f->sink_parts > 1) {
+                        snprintf(f->errfield, sizeof f->errfield, "%s", name);
+                        return fail(f, STT_EMULTIPART, "more than one file part");
+                    }
+                    f->sinking = 1;
+                }
                 f->state = S_BODY;
                 continue;
             }
@@ -350,13 +388,28 @@ int stt_form_finish(stt_form *f)
 {
     if (f->error) return f->error;
     if (f->state != S_EPILOGUE)
-        return fail(f, STT_EINVAL, "multipart body ends before its closing boundary");
+        return fail(f, STT_EMULTIPART, "multipart body ends before its closing boundary");
     return 0;
 }
 
 const char *stt_form_error(const stt_form *f)
 {
     return f->errmsg;
+}
+
+const char *stt_form_error_field(const stt_form *f)
+{
+    return f->errfield[0] ? f->errfield : NULL;
+}
+
+int stt_form_stream_part(stt_form *f, const char *name, stt_form_sink_fn sink, void *ctx)
+{
+    if (!f || !name || !sink || f->fed || f->sink) return STT_EINVAL;
+    f->sink_name = strdup(name);
+    if (!f->sink_name) return STT_ENOMEM;
+    f->sink = sink;
+    f->sink_ctx = ctx;
+    return 0;
 }
 
 size_t stt_form_count(const stt_form *f)
@@ -389,5 +442,6 @@ void stt_form_free(stt_form *f)
         part_clear(&f->parts[i]);
     free(f->parts);
     free(f->win);
+    free(f->sink_name);
     free(f);
 }

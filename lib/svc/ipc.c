@@ -71,6 +71,16 @@ ssize_t stt_ipc_recv(int sock, void *buf, size_t cap, int *fd)
     return r;
 }
 
+size_t stt_ipc_max_send(int sock)
+{
+    int sz = 0;
+    socklen_t l = sizeof sz;
+    if (getsockopt(sock, SOL_SOCKET, SO_SNDBUF, &sz, &l) != 0 || sz <= 4096) return 2048;
+    /* unix_dgram_sendmsg() refuses len > sk_sndbuf - 32; keep a margin. */
+    size_t max = (size_t)sz - 256;
+    return max < STT_IPC_MSG_MAX ? max : STT_IPC_MSG_MAX;
+}
+
 static void set_bufs(int sock)
 {
     int sz = STT_IPC_MSG_MAX + 4096;

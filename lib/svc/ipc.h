@@ -11,12 +11,20 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Largest message on any channel. */
+/* Largest message any receiver accepts. A sender may be limited to less: a
+ * SOCK_SEQPACKET message must fit the socket's send buffer, which the kernel
+ * caps at net.core.wmem_max (212992 bytes by default, doubled: about 416 KiB);
+ * see stt_ipc_max_send(). */
 #define STT_IPC_MSG_MAX (1 << 20)
 
 /* A connected pair with both buffers sized for STT_IPC_MSG_MAX, close-on-exec.
  * Returns 0 or STT_EIO. */
 int stt_ipc_pair(int sv[2]);
+
+/* The largest message sock can send whole: the smaller of STT_IPC_MSG_MAX and
+ * what its send buffer really holds (SO_SNDBUF less the kernel's per-message
+ * overhead). Larger payloads must travel another way (a memfd). */
+size_t stt_ipc_max_send(int sock);
 
 /* Sends buf and, when fd >= 0, that descriptor in a single message. Returns 0
  * or STT_EIO (the peer is gone, or the message is too large for the socket). */

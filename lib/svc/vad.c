@@ -224,6 +224,11 @@ static int valid_params(const stt_vad_params *p)
            p->pad_s >= 0.0 && p->pad_s <= 60.0 && p->min_pause_s <= 3600.0;
 }
 
+int stt_vad_params_check(const stt_vad_params *p)
+{
+    return p && valid_params(p) ? 0 : STT_EINVAL;
+}
+
 int stt_vad_split(const int16_t *samples, size_t n, const stt_vad_params *params,
                   stt_piece **pieces, size_t *n_pieces)
 {

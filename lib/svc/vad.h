@@ -39,4 +39,8 @@ stt_vad_params stt_vad_default_params(void);
 int stt_vad_split(const int16_t *samples, size_t n, const stt_vad_params *params,
                   stt_piece **pieces, size_t *n_pieces);
 
+/* 0 when stt_vad_split() accepts params (the ranges above), else STT_EINVAL:
+ * the one home of those ranges, for option checking. */
+int stt_vad_params_check(const stt_vad_params *params);
+
 #endif

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "error.h"
 #include "ipc.h"
 #include "worker.h"
@@ -38,12 +38,20 @@ static void zygote_loop(int ctrl, const stt_engine_ops *ops, const char *model_d
         if (!engines[i]) rep.status = STT_EENGINE;
     }
     stt_ipc_send(ctrl, &rep, sizeof rep, -1);
-    if (rep.status) _exit(1);
+    if (rep.status) stt_child_exit(1);
 
     for (;;) {
         int32_t cmd;
         ssize_t r = stt_ipc_recv(ctrl, &cmd, sizeof cmd, NULL);
-        if (r <= 0) _exit(0);
+        if (r <= 0) {
+            /* The pool is done: its workers leave when it closes their
+             * sockets. Waiting for them (SIGCHLD is ignored, so wait() returns
+             * once none is left) keeps PR_SET_PDEATHSIG from killing them
+             * before they have written their coverage counters. */
+            while (wait(NULL) >= 0 || errno == EINTR) {
+            }
+            stt_child_exit(0);
+        }
         memset(&rep, 0, sizeof rep);
         int sv[2];
         if (stt_ipc_pair(sv) < 0) {
@@ -52,11 +60,12 @@ static void zygote_loop(int ctrl, const stt_engine_ops *ops, const char *model_d
             stt_ipc_send(ctrl, &rep, sizeof rep, -1);
             continue;
         }
+        pid_t self = getpid();
         pid_t pid = fork();
         if (pid == 0) {
+            stt_child_setup(self);
             close(ctrl);
             close(sv[0]);
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
             signal(SIGCHLD, SIG_DFL);
             stt_worker_main(sv[1], engines);
         }
@@ -93,11 +102,10 @@ stt_zygote *stt_zygote_start(const stt_engine_ops *ops, const char *model_dir,
     z->pid = fork();
     if (z->pid == 0) {
         free(z); /* the parent's handle; the zygote never returns */
+        stt_child_setup(parent);
         close(sv[0]);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(0);
         zygote_loop(sv[1], ops, model_dir, profile_mask);
-        _exit(0);
+        stt_child_exit(0);
     }
     close(sv[1]);
     z->ctrl = sv[0];
@@ -154,9 +162,18 @@ void stt_zygote_stop(stt_zygote *z)
     if (!z) return;
     if (z->ctrl >= 0) close(z->ctrl);
     if (z->pid > 0) {
+        /* It leaves once its workers have; a worker that has not in 5 s (a
+         * stuck decoder) is not waited for: killing the zygote kills it. */
         int st;
+        for (int i = 0; i < 500; i++) {
+            pid_t r = waitpid(z->pid, &st, WNOHANG);
+            if (r == z->pid || (r < 0 && errno != EINTR)) goto reaped;
+            usleep(10000);
+        }
+        kill(z->pid, SIGKILL);
         while (waitpid(z->pid, &st, 0) < 0 && errno == EINTR) {
         }
     }
+reaped:
     free(z);
 }

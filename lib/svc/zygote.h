@@ -7,8 +7,12 @@
  * state. A worker that dies (killed, crashed by an engine bug) takes nothing
  * else with it; the pool asks the zygote for a replacement.
  *
- * The zygote and workers get SIGKILL when their parent dies.
- * Thread safety: a stt_zygote handle is used by one thread at a time.
+ * The zygote and workers set themselves up with lib/svc/child.h: they ignore
+ * the stop signals, sit outside sttd's process group and get SIGKILL when
+ * their parent dies; the pool stops them by closing their sockets.
+ * Thread safety: a stt_zygote handle is used by one thread at a time;
+ * stt_zygote_start() must be called from the thread that will outlive the
+ * zygote (PR_SET_PDEATHSIG watches the forking thread), before other threads.
  */
 #ifndef STT_ZYGOTE_H
 #define STT_ZYGOTE_H
@@ -37,7 +41,8 @@ int stt_zygote_request_spawn(stt_zygote *z);
  * gone, or the zygote's own error (a failed fork). */
 int stt_zygote_recv_spawned(stt_zygote *z, int *sock, pid_t *pid, char *err, size_t errlen);
 
-/* Closes the zygote's socket (it exits, and its workers with it) and reaps it. */
+/* Closes the zygote's socket and reaps it: it exits once its workers have
+ * (close their sockets first), at most 5 s later, else it is killed. */
 void stt_zygote_stop(stt_zygote *z);
 
 #endif

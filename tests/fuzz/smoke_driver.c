@@ -1,6 +1,10 @@
 /* Replays every seed in a directory through LLVMFuzzerTestOneInput, then a
  * bounded number of deterministic mutations of each (bit flips, truncations,
  * byte runs), so a plain build exercises the fuzz targets without libFuzzer.
+ * A target built with STT_FUZZ_CUSTOM_MUTATOR has its own
+ * LLVMFuzzerCustomMutator: then every other mutation is the target's, and
+ * this driver provides the LLVMFuzzerMutate it falls back on (as libFuzzer
+ * does).
  * Usage: fuzz_x SEED_DIR [ITERATIONS_PER_SEED] */
 #include <dirent.h>
 #include <stdint.h>
@@ -11,6 +15,10 @@
 #include "testlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#ifdef STT_FUZZ_CUSTOM_MUTATOR
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+#endif
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next_rand(void)
@@ -20,6 +28,33 @@ static uint64_t next_rand(void)
     rng ^= rng << 17;
     return rng;
 }
+
+/* One of the driver's own mutations; m has room for 64 more bytes. */
+static size_t mutate(uint8_t *m, size_t mlen)
+{
+    int kind = (int)(next_rand() % 4);
+    if (kind == 0 && mlen) { /* flip a few bits */
+        for (int k = 0; k < 4; k++)
+            m[next_rand() % mlen] ^= (uint8_t)(1u << (next_rand() % 8));
+    } else if (kind == 1 && mlen) { /* truncate */
+        mlen = next_rand() % mlen;
+    } else if (kind == 2 && mlen) { /* overwrite a run with an extreme byte */
+        size_t at = next_rand() % mlen, n = 1 + next_rand() % 16;
+        memset(m + at, (next_rand() & 1) ? 0xff : 0x00, at + n > mlen ? mlen - at : n);
+    } else { /* append garbage */
+        for (int k = 0; k < 64; k++)
+            m[mlen + (size_t)k] = (uint8_t)next_rand();
+        mlen += 64;
+    }
+    return mlen;
+}
+
+#ifdef STT_FUZZ_CUSTOM_MUTATOR
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size)
+{
+    return size + 64 <= max_size ? mutate(data, size) : size;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -50,20 +85,12 @@ int main(int argc, char **argv)
         for (long i = 0; i < iters && m; i++) {
             memcpy(m, buf, len);
             size_t mlen = len;
-            int kind = (int)(next_rand() % 4);
-            if (kind == 0 && mlen) { /* flip a few bits */
-                for (int k = 0; k < 4; k++)
-                    m[next_rand() % mlen] ^= (uint8_t)(1u << (next_rand() % 8));
-            } else if (kind == 1 && mlen) { /* truncate */
-                mlen = next_rand() % mlen;
-            } else if (kind == 2 && mlen) { /* overwrite a run with an extreme byte */
-                size_t at = next_rand() % mlen, n = 1 + next_rand() % 16;
-                memset(m + at, (next_rand() & 1) ? 0xff : 0x00, at + n > mlen ? mlen - at : n);
-            } else { /* append garbage */
-                for (int k = 0; k < 64; k++)
-                    m[mlen + (size_t)k] = (uint8_t)next_rand();
-                mlen += 64;
-            }
+#ifdef STT_FUZZ_CUSTOM_MUTATOR
+            if (i % 2)
+                mlen = LLVMFuzzerCustomMutator(m, mlen, len + 64, (unsigned)next_rand());
+            else
+#endif
+                mlen = mutate(m, mlen);
             LLVMFuzzerTestOneInput(m, mlen);
             runs++;
         }

@@ -241,6 +241,8 @@ static void test_loader_gone_marks_the_pool_broken(void)
     }
     CHECK(st.broken);
     CHECK(!st.ready);
+    CHECK(st.workers == 0); /* not counted (nor kept) once broken */
+    CHECK(stt_pool_admit(pool, NULL, 0) == STT_ESHUTDOWN);
     stt_audio a;
     REQUIRE(load_clip(0, &a) == 0);
     int rc = 0;

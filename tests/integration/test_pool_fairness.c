@@ -161,9 +161,18 @@ static void test_short_request_is_not_starved_by_a_long_one(void)
     }
     /* The service target is 3x (sttbench service measures it). Here the bound has
      * a third more room: on a shared 2-core machine other work slows the probe's
-     * decode further while the long request holds the second core. */
+     * decode further while the long request holds the second core. Under
+     * AddressSanitizer the long request's pieces decode about twice as slowly
+     * as in a plain build while a short probe barely slows, so the wait for
+     * one piece is no longer comparable to the idle latency: there only the
+     * structural checks above hold (one piece, never the whole request). */
     double busy_med = median(busy, nb);
+#if defined(__SANITIZE_ADDRESS__)
+    fprintf(stderr, "  latency ratio %.1f not checked under AddressSanitizer\n",
+            busy_med / idle_med);
+#else
     CHECK(busy_med < 4 * idle_med);
+#endif
     /* The probes really overlapped the long request: it outlasted them. */
     CHECK(j.latency > busy_med);
     CHECK(test_server_stop(&s, SIGTERM) == 0);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "testlib.h"
 
 #define CLIP                                                                                       \
@@ -200,21 +201,28 @@ static void test_full_queue_gets_503_with_retry_after(void)
     REQUIRE(test_server_start(&one, args) == 0);
     char url[160];
     snprintf(url, sizeof url, "%s/v1/audio/transcriptions", one.url);
-    post_job j = {url, test_data(LONG_CLIP), 0, NULL};
+    char long_clip[4096]; /* test_data()'s buffer is reused by the next call */
+    snprintf(long_clip, sizeof long_clip, "%s", test_data(LONG_CLIP));
+    post_job j = {url, long_clip, 0, NULL};
     pthread_t th;
     pthread_create(&th, NULL, post_thread, &j);
-    /* while the only worker is busy, the next request is refused at once */
-    char ready[160];
+    /* while the only worker is busy, the next request is refused at once,
+     * and the pod stays ready: a full queue is not "cannot take work" */
+    char metrics[160], ready[160];
+    snprintf(metrics, sizeof metrics, "%s/metrics", one.url);
     snprintf(ready, sizeof ready, "%s/ready", one.url);
     test_response r;
-    long st = 200;
-    for (int i = 0; i < 100 && st == 200; i++) {
+    int full = 0;
+    for (int i = 0; i < 500 && !full; i++) {
         usleep(20000);
-        test_request("GET", ready, NULL, &r);
-        st = r.status;
+        test_request("GET", metrics, NULL, &r);
+        full = r.body && strstr(r.body, "sttd_requests_in_flight 1") != NULL;
         test_response_free(&r);
     }
-    CHECK(st == 503);
+    CHECK(full);
+    REQUIRE(test_request("GET", ready, NULL, &r) == 0);
+    CHECK(r.status == 200);
+    test_response_free(&r);
     const char *f[] = {"model", "accurate", NULL};
     REQUIRE(test_post_file(url, test_data(CLIP), NULL, 0, f, NULL, &r) == 0);
     CHECK(r.status == 503);
@@ -225,6 +233,41 @@ static void test_full_queue_gets_503_with_retry_after(void)
     CHECK(j.status == 200);
     free(j.body);
     CHECK(test_server_stop(&one, SIGTERM) == 0);
+}
+
+/* 1 when needle is in the readable memory of pid, 0 when not, -1 when it
+ * cannot be read (a descendant's memory is readable by its ancestor). */
+static int memory_holds(pid_t pid, const char *needle)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *maps = fopen(path, "r");
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+    FILE *mem = fopen(path, "rb");
+    if (!maps || !mem) {
+        if (maps) fclose(maps);
+        if (mem) fclose(mem);
+        return -1;
+    }
+    char line[512];
+    int found = 0;
+    size_t nl = strlen(needle);
+    while (!found && fgets(line, sizeof line, maps)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r') continue;
+        if (strstr(line, "[vvar]") || hi - lo > (1ul << 30)) continue;
+        char *buf = malloc(hi - lo);
+        if (buf && fseek(mem, (long)lo, SEEK_SET) == 0) {
+            size_t got = fread(buf, 1, hi - lo, mem);
+            found = got >= nl && memmem(buf, got, needle, nl) != NULL;
+        }
+        clearerr(mem);
+        free(buf);
+    }
+    fclose(maps);
+    fclose(mem);
+    return found;
 }
 
 static void test_api_key_is_required_when_configured(void)
@@ -257,6 +300,21 @@ static void test_api_key_is_required_when_configured(void)
     REQUIRE(test_post_file(url, test_data(CLIP), NULL, 0, fields, xkey, &r) == 0);
     CHECK(r.status == 200);
     test_response_free(&r);
+    /* Probes carry no key: a pod with a key becomes ready. */
+    const char *probes[] = {"/health", "/ready"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(url, sizeof url, "%s%s", k.url, probes[i]);
+        REQUIRE(test_request("GET", url, NULL, &r) == 0);
+        CHECK(r.status == 200);
+        test_response_free(&r);
+    }
+    /* The decoders parse untrusted bytes: the key is nowhere in their memory. */
+    pid_t procs[8];
+    int n = stt_proc_tree(k.pid, procs, 8);
+    CHECK(n == 3); /* sttd, the model loader, one worker */
+    CHECK(memory_holds(k.pid, "s3cret-key") == 1);
+    for (int i = 1; i < n; i++)
+        CHECK(memory_holds(procs[i], "s3cret-key") == 0);
     CHECK(test_server_stop(&k, SIGTERM) == 0);
 }
 
@@ -267,7 +325,9 @@ static void test_sigterm_drains_requests_in_flight(void)
     REQUIRE(test_server_start(&d, args) == 0);
     char url[160];
     snprintf(url, sizeof url, "%s/v1/audio/transcriptions", d.url);
-    post_job j = {url, test_data(LONG_CLIP), 0, NULL};
+    char long_clip[4096]; /* test_data()'s buffer is reused by the next call */
+    snprintf(long_clip, sizeof long_clip, "%s", test_data(LONG_CLIP));
+    post_job j = {url, long_clip, 0, NULL};
     pthread_t th;
     pthread_create(&th, NULL, post_thread, &j);
     char ready[160];

@@ -18,6 +18,7 @@
 
 typedef struct job {
     const char *url;
+    const char *clip; /* test_data() returns a static buffer: resolved before the threads */
     int ok;
 } job;
 
@@ -28,10 +29,7 @@ static void *post_clip(void *arg)
      * reach PARALLEL different workers when that many exist. */
     const char *fields[] = {"model", "balanced", "threads", "1", NULL};
     test_response r;
-    j->ok =
-        test_post_file(j->url, test_data("librivox/sense_and_sensibility_01_austen_64kb-0870.wav"),
-                       NULL, 0, fields, NULL, &r) == 0 &&
-        r.status == 200;
+    j->ok = test_post_file(j->url, j->clip, NULL, 0, fields, NULL, &r) == 0 && r.status == 200;
     test_response_free(&r);
     return NULL;
 }
@@ -48,11 +46,14 @@ static double pss_after_decoding(int workers)
     char url[128];
     snprintf(url, sizeof url, "%s/v1/audio/transcriptions", s.url);
     int ok = 1;
+    char clip[4096];
+    snprintf(clip, sizeof clip, "%s",
+             test_data("librivox/sense_and_sensibility_01_austen_64kb-0870.wav"));
     for (int round = 0; round < 2; round++) {
         pthread_t th[PARALLEL];
         job j[PARALLEL];
         for (int i = 0; i < PARALLEL; i++) {
-            j[i] = (job){url, 0};
+            j[i] = (job){url, clip, 0};
             pthread_create(&th[i], NULL, post_clip, &j[i]);
         }
         for (int i = 0; i < PARALLEL; i++) {

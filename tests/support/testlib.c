@@ -169,7 +169,13 @@ const char *const test_librivox_ids[TEST_LIBRIVOX_N] = {
 
 int test_server_start(test_server *s, const char *const *args)
 {
+    return test_server_start_opts(s, args, 0);
+}
+
+int test_server_start_opts(test_server *s, const char *const *args, int own_group)
+{
     memset(s, 0, sizeof *s);
+    s->probe_port = -1;
     const char *dir = test_tmpdir();
     if (!dir) return -1;
     snprintf(s->log, sizeof s->log, "%s/sttd.log", dir);
@@ -187,15 +193,22 @@ int test_server_start(test_server *s, const char *const *args)
     if (s->pid == 0) {
         FILE *f = freopen(s->log, "w", stderr);
         (void)f;
+        if (own_group) setpgid(0, 0);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+    if (own_group) setpgid(s->pid, s->pid); /* whichever of the two runs first */
     for (int i = 0; i < 600; i++) {
         size_t len;
         char *log = test_read_file(s->log, &len);
         const char *p = log ? strstr(log, "listening on http://") : NULL;
         if (p && (p = strchr(p + strlen("listening on http://"), ':'))) {
             s->port = atoi(p + 1);
+            const char *pp = strstr(p, "probes on port ");
+            if (pp) {
+                s->probe_port = atoi(pp + strlen("probes on port "));
+                snprintf(s->probe_url, sizeof s->probe_url, "http://127.0.0.1:%d", s->probe_port);
+            }
             free(log);
             snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
             return 0;
@@ -348,4 +361,86 @@ void test_response_free(test_response *r)
     free(r->body);
     free(r->headers);
     memset(r, 0, sizeof *r);
+}
+
+int test_server_wait(test_server *s, double timeout_s, double *took_s)
+{
+    double t0 = test_now();
+    int rc = -1, st;
+    while (s->pid > 0) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            break;
+        }
+        if (test_now() - t0 > timeout_s) break;
+        usleep(10000);
+    }
+    if (took_s) *took_s = test_now() - t0;
+    return rc;
+}
+
+char *test_server_log(const test_server *s)
+{
+    return test_read_file(s->log, NULL);
+}
+
+double test_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+#include <sndfile.h>
+
+double test_write_speech_wav(const char *path, int n)
+{
+    SF_INFO out = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *dst = sf_open(path, SFM_WRITE, &out);
+    if (!dst) return -1;
+    static short gap[9600];
+    sf_count_t total = 0;
+    for (int r = 0; r < n; r++)
+        for (int i = 0; i < TEST_LIBRIVOX_N; i++) {
+            char rel[256];
+            snprintf(rel, sizeof rel, "librivox/%s.wav", test_librivox_ids[i]);
+            SF_INFO in = {0};
+            SNDFILE *src = sf_open(test_data(rel), SFM_READ, &in);
+            if (!src) {
+                sf_close(dst);
+                return -1;
+            }
+            short pcm[4096];
+            sf_count_t got;
+            while ((got = sf_readf_short(src, pcm, 4096)) > 0)
+                total += sf_writef_short(dst, pcm, got);
+            sf_close(src);
+            total += sf_writef_short(dst, gap, 9600);
+        }
+    sf_close(dst);
+    return (double)total / 16000.0;
+}
+
+double test_metric(const char *url, const char *series)
+{
+    char u[256];
+    snprintf(u, sizeof u, "%s/metrics", url);
+    test_response r;
+    if (test_request("GET", u, NULL, &r) != 0 || r.status != 200) {
+        test_response_free(&r);
+        return -1;
+    }
+    double v = -1;
+    size_t n = strlen(series);
+    for (const char *p = r.body; p && *p;) {
+        if (!strncmp(p, series, n) && p[n] == ' ') {
+            v = atof(p + n + 1);
+            break;
+        }
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    test_response_free(&r);
+    return v;
 }

@@ -70,6 +70,8 @@ typedef struct test_server {
     int port;
     char url[64];
     char log[4200]; /* the server's stderr */
+    int probe_port; /* --probe-port's port, or -1 */
+    char probe_url[64];
 } test_server;
 
 /* Starts build/sttd --port 0 --quiet with the given NULL-terminated extra
@@ -77,6 +79,25 @@ typedef struct test_server {
 int test_server_start(test_server *s, const char *const *args);
 /* Sends sig (SIGTERM to drain) and waits; returns the exit status or -1. */
 int test_server_stop(test_server *s, int sig);
+/* As test_server_start; with own_group the server runs in a process group of
+ * its own (so a test can signal the whole group, as a terminal or `timeout`
+ * does), and s->pid is also that group's id. */
+int test_server_start_opts(test_server *s, const char *const *args, int own_group);
+/* Waits at most timeout_s for the server to exit: its exit status (128 + the
+ * signal when killed), or -1 when it is still running. *took_s (may be NULL)
+ * gets the time waited. */
+int test_server_wait(test_server *s, double timeout_s, double *took_s);
+/* The text of the server's log (malloc'd), or NULL. */
+char *test_server_log(const test_server *s);
+
+/* Writes a 16 kHz mono WAV of the five LibriVox clips joined with 0.6 s of
+ * silence, n times over; returns its duration in seconds, or -1. */
+double test_write_speech_wav(const char *path, int n);
+/* The value of one series ("sttd_workers", or with labels) in url/metrics,
+ * or -1 when the server or the series is missing. */
+double test_metric(const char *url, const char *series);
+/* Seconds of CLOCK_MONOTONIC. */
+double test_now(void);
 
 typedef struct test_response {
     long status;

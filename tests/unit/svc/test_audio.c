@@ -379,13 +379,134 @@ static void test_too_long(void)
     size_t len;
     char *wav = test_read_file(test_data(CLIP), &len);
     REQUIRE(wav);
-    expect_fail(wav, len, 1.0, STT_ETOOBIG, "limit");
+    expect_fail(wav, len, 1.0, STT_ETOOLONG, "limit");
     free(wav);
     /* Compressed input is judged while decoding. */
     REQUIRE(write_fixture(fixture("long.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 48000, 1, NULL));
     char *flac = test_read_file(fixture("long.flac"), &len);
     REQUIRE(flac);
-    expect_fail(flac, len, 1.5, STT_ETOOBIG, "limit");
+    expect_fail(flac, len, 1.5, STT_ETOOLONG, "limit");
+    free(flac);
+}
+
+/* Header fields that describe no real file are refused, saying which. */
+static void test_impossible_headers(void)
+{
+    uint8_t buf[44 + 3200];
+    memset(buf + 44, 0x11, 3200);
+    wav_header(buf, 1, 16000, 3200);
+    put16(buf + 34, 7); /* 7 bits per sample */
+    expect_fail(buf, sizeof buf, -1, STT_EAUDIO, "7 bits");
+    wav_header(buf, 2, 16000, 3200);
+    put16(buf + 32, 2); /* one 16-bit sample per block, for two channels */
+    expect_fail(buf, sizeof buf, -1, STT_EAUDIO, "block size 2 for 2 channels");
+    wav_header(buf, 1, 16000, 3200);
+    put16(buf + 20, 3); /* float with 16 bits */
+    expect_fail(buf, sizeof buf, -1, STT_EAUDIO, "16 bits");
+    wav_header(buf, 65, 16000, 3200);
+    expect_fail(buf, sizeof buf, -1, STT_EAUDIO, "65 channels");
+    wav_header(buf, 16, 384000, 3200);
+    expect_fail(buf, sizeof buf, -1, STT_EAUDIO, "samples per second");
+    wav_header(buf, 1, 16000, 3200);
+    memcpy(buf + 36, "junk", 4); /* no data chunk after fmt, and no more chunks */
+    memcpy(buf + 12, "junk", 4); /* ...nor a fmt chunk */
+    expect_fail(buf, sizeof buf, -1, STT_EAUDIO, "no fmt chunk");
+
+    size_t len;
+    REQUIRE(write_fixture(fixture("h.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16000, 1, NULL));
+    uint8_t *flac = (uint8_t *)test_read_file(fixture("h.flac"), &len);
+    REQUIRE(flac && len > 42);
+    uint8_t keep = flac[21];
+    flac[21] = (uint8_t)(flac[21] & 0x0f); /* bits per sample 1 */
+    flac[20] &= 0xfe;
+    expect_fail(flac, len, -1, STT_EAUDIO, "bits per sample");
+    flac[21] = keep;
+    flac[8] = flac[9] = 0; /* minimum block size 0 */
+    expect_fail(flac, len, -1, STT_EAUDIO, "block sizes");
+    flac[4] = 0x04; /* the first block is not STREAMINFO */
+    expect_fail(flac, len, -1, STT_EAUDIO, "STREAMINFO");
+    free(flac);
+
+    REQUIRE(write_fixture(fixture("h.ogg"), SF_FORMAT_OGG | SF_FORMAT_VORBIS, 16000, 1, NULL));
+    uint8_t *ogg = (uint8_t *)test_read_file(fixture("h.ogg"), &len);
+    REQUIRE(ogg && len > 60 && !memcmp(ogg + 28, "\x01vorbis", 7));
+    ogg[28 + 28] = 0x5e; /* block sizes 2^14 and 2^5 */
+    expect_fail(ogg, len, -1, STT_EAUDIO, "block sizes");
+    free(ogg);
+}
+
+/* Only WAV (PCM, float), FLAC, Ogg Vorbis/Opus and MP3 are decoded; other
+ * containers and codecs libsndfile could read are refused with 415. */
+static void test_off_the_allowlist(void)
+{
+    static const struct {
+        const char *name;
+        int format;
+        const char *needle;
+    } v[] = {
+        {"x.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, "AIFF"},
+        {"x.au", SF_FORMAT_AU | SF_FORMAT_PCM_16, "AU"},
+        {"x.voc", SF_FORMAT_VOC | SF_FORMAT_PCM_16, "VOC"},
+        {"x.w64", SF_FORMAT_W64 | SF_FORMAT_PCM_16, "Wave64"},
+        {"x.caf", SF_FORMAT_CAF | SF_FORMAT_PCM_16, "CAF"},
+        {"x.nist", SF_FORMAT_NIST | SF_FORMAT_PCM_16, "NIST"},
+        {"x.ircam", SF_FORMAT_IRCAM | SF_FORMAT_PCM_16, "IRCAM"},
+        {"ima.wav", SF_FORMAT_WAV | SF_FORMAT_IMA_ADPCM, "IMA ADPCM"},
+        {"ulaw.wav", SF_FORMAT_WAV | SF_FORMAT_ULAW, "mu-law"},
+        {"gsm.wav", SF_FORMAT_WAV | SF_FORMAT_GSM610, "GSM"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        size_t len;
+        REQUIRE(write_fixture(fixture(v[i].name), v[i].format, 16000, 1, NULL));
+        char *b = test_read_file(fixture(v[i].name), &len);
+        REQUIRE(b);
+        expect_fail(b, len, -1, STT_EFORMAT, v[i].needle);
+        free(b);
+    }
+}
+
+typedef struct got {
+    int16_t *s;
+    size_t n, cap;
+    size_t fail_at;
+} got;
+
+static int take(void *ctx, const int16_t *s, size_t n)
+{
+    got *g = ctx;
+    if (g->fail_at && g->n + n > g->fail_at) return STT_ENOMEM;
+    if (g->n + n > g->cap) {
+        g->cap = (g->n + n) * 2;
+        g->s = realloc(g->s, g->cap * sizeof *g->s);
+        if (!g->s) return STT_ENOMEM;
+    }
+    memcpy(g->s + g->n, s, n * sizeof *s);
+    g->n += n;
+    return 0;
+}
+
+/* The streaming form gives the same samples as the whole-buffer one, and a
+ * sink's failure stops decoding with its code. */
+static void test_decode_to_a_sink(void)
+{
+    size_t len;
+    REQUIRE(write_fixture(fixture("s.flac"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 44100, 2, NULL));
+    char *flac = test_read_file(fixture("s.flac"), &len);
+    REQUIRE(flac);
+    char err[256];
+    stt_audio whole, info;
+    REQUIRE(stt_audio_decode(flac, len, NULL, &whole, err, sizeof err) == 0);
+    got g = {0};
+    REQUIRE(stt_audio_decode_to(flac, len, NULL, take, &g, &info, err, sizeof err) == 0);
+    CHECK(info.samples == NULL && info.n_samples == whole.n_samples && g.n == whole.n_samples);
+    CHECK(info.src_rate == 44100 && info.src_channels == 2 && !strcmp(info.src_format, "flac"));
+    CHECK(g.s && !memcmp(g.s, whole.samples, g.n * sizeof *g.s));
+    free(g.s);
+    got full = {.fail_at = 1000};
+    CHECK(stt_audio_decode_to(flac, len, NULL, take, &full, &info, err, sizeof err) == STT_ENOMEM);
+    CHECK(full.n <= 1000);
+    free(full.s);
+    stt_audio_free(&whole);
     free(flac);
 }
 
@@ -441,6 +562,9 @@ int main(void)
     TEST_RUN(test_truncated_compressed);
     TEST_RUN(test_unsupported_containers);
     TEST_RUN(test_too_long);
+    TEST_RUN(test_impossible_headers);
+    TEST_RUN(test_off_the_allowlist);
+    TEST_RUN(test_decode_to_a_sink);
     TEST_RUN(test_missing_file);
     free(ref);
     remove_fixtures();

@@ -76,14 +76,14 @@ static void test_content_types(void)
     CHECK(stt_form_create(NULL, NULL, &f, err, sizeof err) == STT_EFORMAT);
     CHECK(stt_form_create("multipart/form-datax; boundary=a", NULL, &f, err, sizeof err) ==
           STT_EFORMAT);
-    CHECK(stt_form_create("multipart/form-data", NULL, &f, err, sizeof err) == STT_EINVAL);
+    CHECK(stt_form_create("multipart/form-data", NULL, &f, err, sizeof err) == STT_EMULTIPART);
     CHECK(stt_form_create("multipart/form-data; boundary=", NULL, &f, err, sizeof err) ==
-          STT_EINVAL);
+          STT_EMULTIPART);
     CHECK(stt_form_create("multipart/form-data; boundary=a{b", NULL, &f, err, sizeof err) ==
-          STT_EINVAL);
+          STT_EMULTIPART);
     char longb[300] = "multipart/form-data; boundary=";
     memset(longb + strlen(longb), 'x', 250);
-    CHECK(stt_form_create(longb, NULL, &f, err, sizeof err) == STT_EINVAL);
+    CHECK(stt_form_create(longb, NULL, &f, err, sizeof err) == STT_EMULTIPART);
     REQUIRE(stt_form_create("Multipart/Form-Data; charset=utf-8; BOUNDARY=\"q b\"", NULL, &f, err,
                             sizeof err) == 0);
     static const char body[] =
@@ -108,15 +108,15 @@ static int parse(const char *body, const stt_form_limits *lim, int *finish_rc)
 static void test_malformed(void)
 {
     int fin;
-    CHECK(parse("", NULL, &fin) == 0 && fin == STT_EINVAL); /* no closing boundary */
+    CHECK(parse("", NULL, &fin) == 0 && fin == STT_EMULTIPART); /* no closing boundary */
     CHECK(parse("--b\r\nContent-Disposition: form-data; name=a\r\n\r\nxx", NULL, &fin) == 0 &&
-          fin == STT_EINVAL);
-    CHECK(parse("--bX\r\n", NULL, &fin) == STT_EINVAL);
-    CHECK(parse("--b\r\nno colon here\r\n\r\n\r\n--b--", NULL, &fin) == STT_EINVAL);
+          fin == STT_EMULTIPART);
+    CHECK(parse("--bX\r\n", NULL, &fin) == STT_EMULTIPART);
+    CHECK(parse("--b\r\nno colon here\r\n\r\n\r\n--b--", NULL, &fin) == STT_EMULTIPART);
     CHECK(parse("--b\r\nContent-Disposition: attachment; name=a\r\n\r\n\r\n--b--", NULL, &fin) ==
-          STT_EINVAL);
-    CHECK(parse("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", NULL, &fin) == STT_EINVAL);
-    CHECK(fin == STT_EINVAL); /* sticky */
+          STT_EMULTIPART);
+    CHECK(parse("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--", NULL, &fin) == STT_EMULTIPART);
+    CHECK(fin == STT_EMULTIPART); /* sticky */
     CHECK(parse("--b--", NULL, &fin) == 0 && fin == 0);
 }
 
@@ -154,9 +154,93 @@ static void test_limits(void)
     stt_form_free(f);
 }
 
+typedef struct collected {
+    size_t n;
+    unsigned sum;
+    int fail_after; /* fail once this many bytes were taken (0: never) */
+} collected;
+
+static int collect(void *ctx, const void *buf, size_t n)
+{
+    collected *c = ctx;
+    if (c->fail_after && c->n + n > (size_t)c->fail_after) return STT_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        c->sum += ((const unsigned char *)buf)[i];
+    c->n += n;
+    return 0;
+}
+
+/* The upload part goes to its sink as it arrives, whatever the chunking, and
+ * never into the form's memory; other fields stay. */
+static void test_streamed_part(void)
+{
+    static const char body[] = "--b\r\nContent-Disposition: form-data; name=model\r\n\r\nfast\r\n"
+                               "--b\r\nContent-Disposition: form-data; name=file; "
+                               "filename=a.wav\r\n\r\nABCDEFGHIJ\r\n--b--";
+    for (size_t chunk = 1; chunk <= sizeof body; chunk *= 3) {
+        stt_form *f = NULL;
+        REQUIRE(stt_form_create("multipart/form-data; boundary=b", NULL, &f, NULL, 0) == 0);
+        collected c = {0};
+        REQUIRE(stt_form_stream_part(f, "file", collect, &c) == 0);
+        for (size_t at = 0; at < sizeof body - 1; at += chunk) {
+            size_t n = sizeof body - 1 - at < chunk ? sizeof body - 1 - at : chunk;
+            CHECK(stt_form_feed(f, body + at, n) == 0);
+        }
+        CHECK(stt_form_finish(f) == 0);
+        CHECK(c.n == 10 && c.sum == 'A' * 10 + 45);
+        const stt_form_part *p = stt_form_get(f, "file");
+        CHECK(p && p->len == 10 && p->data && p->data[0] == '\0');
+        CHECK(p && p->filename && !strcmp(p->filename, "a.wav"));
+        CHECK(stt_form_get(f, "model") && !strcmp(stt_form_get(f, "model")->data, "fast"));
+        stt_form_free(f);
+    }
+    /* A second file part is refused; so is a sink after the first byte. */
+    stt_form *f = NULL;
+    REQUIRE(stt_form_create("multipart/form-data; boundary=b", NULL, &f, NULL, 0) == 0);
+    collected c = {0};
+    REQUIRE(stt_form_stream_part(f, "file", collect, &c) == 0);
+    CHECK(stt_form_stream_part(f, "other", collect, &c) == STT_EINVAL);
+    static const char two[] = "--b\r\nContent-Disposition: form-data; name=file\r\n\r\nx\r\n"
+                              "--b\r\nContent-Disposition: form-data; name=file\r\n\r\ny\r\n--b--";
+    CHECK(stt_form_feed(f, two, sizeof two - 1) == STT_EMULTIPART);
+    CHECK(stt_form_error_field(f) && !strcmp(stt_form_error_field(f), "file"));
+    stt_form_free(f);
+    /* The sink's error becomes the form's. */
+    REQUIRE(stt_form_create("multipart/form-data; boundary=b", NULL, &f, NULL, 0) == 0);
+    collected full = {.fail_after = 4};
+    REQUIRE(stt_form_stream_part(f, "file", collect, &full) == 0);
+    CHECK(stt_form_feed(f, body, sizeof body - 1) == STT_ENOMEM);
+    CHECK(stt_form_finish(f) == STT_ENOMEM);
+    stt_form_free(f);
+}
+
+/* A kept field longer than max_field_bytes is refused while it streams in,
+ * naming the field, so memory stays bounded per field. */
+static void test_field_limit(void)
+{
+    stt_form_limits lim = stt_form_default_limits();
+    lim.max_field_bytes = 8;
+    stt_form *f = NULL;
+    REQUIRE(stt_form_create("multipart/form-data; boundary=b", &lim, &f, NULL, 0) == 0);
+    collected c = {0};
+    REQUIRE(stt_form_stream_part(f, "file", collect, &c) == 0);
+    static const char ok[] = "--b\r\nContent-Disposition: form-data; name=file\r\n\r\n"
+                             "0123456789abcdef\r\n--b\r\n"
+                             "Content-Disposition: form-data; name=model\r\n\r\n12345678\r\n";
+    CHECK(stt_form_feed(f, ok, sizeof ok - 1) == 0); /* the streamed part has no such limit */
+    static const char bad[] =
+        "--b\r\nContent-Disposition: form-data; name=prompt\r\n\r\n1234567890abcdef";
+    CHECK(stt_form_feed(f, bad, sizeof bad - 1) == STT_EINVAL);
+    CHECK(stt_form_error_field(f) && !strcmp(stt_form_error_field(f), "prompt"));
+    CHECK(strstr(stt_form_error(f), "longer than 8 bytes") != NULL);
+    stt_form_free(f);
+}
+
 int main(void)
 {
     TEST_RUN(test_whole_and_bytewise);
+    TEST_RUN(test_streamed_part);
+    TEST_RUN(test_field_limit);
     TEST_RUN(test_content_types);
     TEST_RUN(test_malformed);
     TEST_RUN(test_limits);
