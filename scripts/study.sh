@@ -1,74 +1,142 @@
 #!/usr/bin/env bash
 # The study: answers the seed's three questions on this machine.
-#   quick (default, under 10 minutes on 2 cores): the test suite, a short audio
-#   benchmark, a load sweep, 1 and 2 replicas behind haproxy against the queueing
-#   model (as root), a quick CPU profile, then the report.
-#   --full: the comprehensive study (every corpus file up to 10 minutes with all
-#   profiles, longer load steps, the full CPU grid; one to two hours).
-# Results go to OUT (default results/study), the report to OUT/report/.
+#   quick (default, under 10 minutes on 2 cores with the packages installed):
+#   the unit tests (the fast subset; the whole suite is scripts/run_all_tests.sh),
+#   a short audio benchmark, a short load sweep, the quick CPU profile (cores,
+#   weak against strong at equal capacity), the quick pod-shape experiment (as
+#   root), then the report.
+#   --full: the comprehensive study (every test with coverage, files up to 2
+#   minutes with all profiles, a longer load sweep and the max-rate search, the
+#   CPU profile with the quota and the thread search, the pod shapes with their
+#   memory limit, replicas behind haproxy against the planner, the service
+#   benchmark; about 80 minutes on 2 cores).
+# A step that fails is reported and the study goes on; the exit status is 1 when
+# any step failed. Results go to OUT (default results/study), the report to
+# OUT/report/. Each step prints the time it took; the last lines sum them up.
 # Usage: scripts/study.sh [--full] [--out DIR] [--skip-tests]
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
 full=0 out=results/study skip_tests=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --full) full=1 ;;
-    --out) out=$2; shift ;;
+    --out) [[ $# -ge 2 ]] || { echo "study: --out needs a value" >&2; exit 2; }; out=$2; shift ;;
     --skip-tests) skip_tests=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "study: unknown option $1" >&2; exit 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "study: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 start=$(date +%s)
-step() { echo; echo "== [$(( $(date +%s) - start )) s] $*"; }
+failed=() times=()
+# step NAME COMMAND...: runs one step, times it, notes a failure and goes on.
+step() {
+  local name=$1 t0 rc
+  shift
+  t0=$(date +%s)
+  echo
+  echo "== [$((t0 - start)) s] $name"
+  "$@"
+  rc=$?
+  times+=("$(printf '%-34s %4d s' "$name" $(($(date +%s) - t0)))")
+  if [[ $rc -ne 0 ]]; then
+    failed+=("$name")
+    echo "study: step '$name' failed (exit $rc); going on"
+  fi
+}
 
-step "setup and build"
-scripts/setup.sh
-scripts/build.sh build
+scripts/setup.sh || exit 1
+step "build" scripts/build.sh build || exit 1
+[[ -x build/sttbench ]] || { echo "study: the build failed" >&2; exit 1; }
 mkdir -p "$out"
-[[ -f corpus/manifest.json ]] || build/sttbench corpus --out corpus
-
-if [[ $skip_tests -eq 0 ]]; then
-  step "1/5 the test suite (report: $out/tests/test_report.html)"
-  scripts/run_all_tests.sh --out "$out/tests" | tail -n 12 || echo "study: some tests failed (see the report)"
+if [[ ! -f corpus/manifest.json || ! -f corpus/clips/manifest.json ]]; then
+  step "corpus" build/sttbench corpus --out corpus
 fi
+if [[ $full -eq 1 ]]; then mode=full; else mode=quick; fi
 
-step "2/5 audio benchmark: time, memory and WER against length"
+tests() {
+  if [[ $full -eq 1 ]]; then
+    scripts/run_all_tests.sh --out "$out/tests" | tail -n 12
+  else
+    scripts/run_all_tests.sh --label unit --out "$out/tests" | tail -n 6
+  fi
+}
+
+audio() {
+  if [[ $full -eq 1 ]]; then
+    build/sttbench audio --corpus corpus --spawn --max-duration 120 --out "$out/audio"
+  else
+    build/sttbench audio --corpus corpus --spawn --quick --profiles balanced --out "$out/audio"
+  fi
+}
+
+load() {
+  local rc
+  source scripts/sttd_start.sh
+  sttd_start build || return 1
+  if [[ $full -eq 1 ]]; then
+    build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
+      --concurrency 1,2,4 --duration 20 --warmup 3 --repeats 3 \
+      --find-max-rate --slo p95=3 --min-requests 40 --max-probes 8 --out "$out/load"
+  else
+    build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
+      --concurrency 1,2 --duration 6 --warmup 1 --repeats 3 --max-extend 1 --out "$out/load"
+  fi
+  rc=$?
+  sttd_stop
+  return $rc
+}
+
+cpu() {
+  if [[ $full -eq 1 ]]; then
+    build/sttbench cpu --corpus corpus --quota largest --thread-search largest --out "$out/cpu"
+  else
+    build/sttbench cpu --corpus corpus --quick --out "$out/cpu"
+  fi
+}
+
+shapes() {
+  if [[ $full -eq 1 ]]; then
+    build/sttbench shapes --slo-p95 3 --out "$out/shapes"
+  else
+    build/sttbench shapes --quick --memory none --repeats 5 --slo-p95 3 --out "$out/shapes"
+  fi
+}
+
+replicas() {
+  build/sttbench replicas --loads 0.3,0.5,0.7 --repeats 3 --audio "$out/audio/audio.json" \
+    --out "$out/replicas"
+}
+
+service() {
+  build/sttbench service --quick --out "$out/service"
+}
+
+report() {
+  build/sttbench report --in "$out" --out "$out/report" --k8s-out "$out/report/k8s" || return 1
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    scripts/validate_k8s.sh "$out/report/k8s" || return 1
+  else
+    echo "study: node and npm are not installed; the manifests were not validated"
+  fi
+}
+
+[[ $skip_tests -eq 0 ]] && step "tests ($mode; $out/tests)" tests
+step "audio: time, memory, WER by length" audio
+step "load: throughput, latency, knee" load
+step "cpu: cores, weak against strong" cpu
+step "shapes: k pods of C/k cores" shapes
 if [[ $full -eq 1 ]]; then
-  build/sttbench audio --corpus corpus --spawn --max-duration 600 --out "$out/audio"
-else
-  build/sttbench audio --corpus corpus --spawn --quick --profiles balanced --out "$out/audio"
+  step "replicas: per-pod routing vs model" replicas
+  step "service: workers and threads" service
 fi
+step "report" report
 
-step "3/5 load sweep: throughput, latency, the knee"
-source scripts/sttd_start.sh
-sttd_start build
-if [[ $full -eq 1 ]]; then
-  build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-    --concurrency 1,2,4,6 --duration 60 --warmup 5 --out "$out/load"
-else
-  build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-    --concurrency 1,2,4 --duration 15 --warmup 2 --out "$out/load"
-fi
-sttd_stop
-
-step "4/5 replicas as separate hosts behind haproxy, against the queueing model"
-if [[ $full -eq 1 ]]; then
-  build/sttbench replicas --requests 400 --out "$out/replicas"
-else
-  build/sttbench replicas --requests 100 --out "$out/replicas"
-fi
-
-step "5/5 CPU profile: cores, threads, quota against pinning, pod shapes"
-if [[ $full -eq 1 ]]; then
-  build/sttbench cpu --corpus corpus --out "$out/cpu"
-else
-  build/sttbench cpu --corpus corpus --quick --out "$out/cpu"
-fi
-
-step "report"
-build/sttbench report --in "$out" --out "$out/report" --k8s-out "$out/report/k8s"
 echo
-echo "study finished in $(( $(date +%s) - start )) s"
+echo "study ($mode) finished in $(($(date +%s) - start)) s; where the time went:"
+printf '  %s\n' "${times[@]}"
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "study: failed steps: ${failed[*]}"
+fi
 echo "open: $out/report/PERFORMANCE_REPORT.html  (and SCALING_STRATEGY.md, k8s/)"
+[[ ${#failed[@]} -eq 0 ]]
