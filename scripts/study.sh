@@ -13,26 +13,31 @@
 # A step that fails is reported and the study goes on; the exit status is 1 when
 # any step failed. Results go to OUT (default results/study), the report to
 # OUT/report/. Each step prints the time it took; the last lines sum them up.
-# Usage: scripts/study.sh [--full] [--out DIR] [--skip-tests]
+# Usage: scripts/study.sh [--full] [--out DIR] [--skip LIST] [--skip-tests]
+#   --skip LIST: leave out these steps (tests,audio,load,cpu,shapes,replicas,service);
+#   --skip-tests is --skip tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-full=0 out=results/study skip_tests=0
+full=0 out=results/study skip=,
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --full) full=1 ;;
     --out) [[ $# -ge 2 ]] || { echo "study: --out needs a value" >&2; exit 2; }; out=$2; shift ;;
-    --skip-tests) skip_tests=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --skip-tests) skip+=tests, ;;
+    --skip) [[ $# -ge 2 ]] || { echo "study: --skip needs a value" >&2; exit 2; }; skip+=$2, ; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "study: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 start=$(date +%s)
 failed=() times=()
-# step NAME COMMAND...: runs one step, times it, notes a failure and goes on.
+# step NAME COMMAND...: runs one step (unless --skip names COMMAND), times it,
+# notes a failure and goes on.
 step() {
   local name=$1 t0 rc
   shift
+  [[ $skip == *",$1,"* ]] && { echo; echo "== $name: skipped (--skip)"; return 0; }
   t0=$(date +%s)
   echo
   echo "== [$((t0 - start)) s] $name"
@@ -58,7 +63,7 @@ tests() {
   if [[ $full -eq 1 ]]; then
     scripts/run_all_tests.sh --out "$out/tests" | tail -n 12
   else
-    scripts/run_all_tests.sh --label unit --out "$out/tests" | tail -n 6
+    scripts/run_all_tests.sh --label unit --no-coverage --out "$out/tests" | tail -n 6
   fi
 }
 
@@ -121,7 +126,7 @@ report() {
   fi
 }
 
-[[ $skip_tests -eq 0 ]] && step "tests ($mode; $out/tests)" tests
+step "tests ($mode; $out/tests)" tests
 step "audio: time, memory, WER by length" audio
 step "load: throughput, latency, knee" load
 step "cpu: cores, weak against strong" cpu

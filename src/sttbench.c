@@ -12,7 +12,7 @@ static const struct {
     {"corpus", bench_corpus_main, "build the real-speech benchmark corpus"},
     {"audio", bench_audio_main, "time, memory and accuracy against audio length"},
     {"load", bench_load_main, "concurrency and rate sweeps, latency under load"},
-    {"cpu", bench_cpu_main, "cores x threads grid, scaling-law fits"},
+    {"cpu", bench_cpu_main, "cores, weak against strong at equal capacity, threads"},
     {"compare", bench_compare_main, "regression verdict between two results files or folders"},
     {"cost", bench_cost_main, "instructions, heap, wall time, WER of sttd builds (valgrind)"},
     {"report", bench_report_main, "performance report and scaling strategy"},
