@@ -47,9 +47,11 @@ w=$(sed -n 's/.*(workers \([0-9]*\),.*/\1/p' "$log")
 levels=$(printf '%s\n' 1 "$w" $((w * 2)) "$cap" | awk '$1 <= '"$cap"'' | sort -n | uniq | paste -sd,)
 echo "== closed-loop sweep, $file, ${duration} s per run, concurrency $levels (capacity $cap),"
 echo "   then the highest rate with p95 <= ${slo} s (error budget $budget)"
-extra=()
-[[ -n "$trace" ]] && extra=(--trace "$trace")
-"$build/sttbench" load --url "$url" --file "$file" --concurrency "$levels" \
+# A trace sets the arrivals, so it cannot drive the closed-loop sweep: with
+# --trace only the max-rate search runs, its probes replaying the trace.
+sweep=(--concurrency "$levels") extra=()
+[[ -n "$trace" ]] && { sweep=(); extra=(--trace "$trace"); echo "   (--trace: the closed-loop sweep is left out)"; }
+"$build/sttbench" load --url "$url" --file "$file" "${sweep[@]}" \
   --duration "$duration" --warmup 3 --repeats "$repeats" \
   --find-max-rate --slo "p95=$slo" --error-budget "$budget" --min-requests "$minreq" \
   --max-probes "$probes" "${extra[@]}" --out results/load

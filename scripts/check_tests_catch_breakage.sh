@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check_tests_catch_breakage.sh: do the tests notice when a module is broken?
-# Breaks every module of lib/ once, in a copy of the tree, and runs the test
-# that should notice. See docs/TESTING.md ("Do the tests catch breakage?").
+# Breaks modules of lib/ one at a time (one mutation each; the list below says
+# which), in a copy of the tree, and runs the test that should notice. See docs/TESTING.md ("Do the tests catch breakage?").
 # Exit status: 0 every mutation was caught; 1 at least one was not caught;
 # 2 bad usage, a failed build, a baseline test that fails unmutated, or a
 # mutation that no longer applies to the source.
@@ -14,7 +14,7 @@ usage: scripts/check_tests_catch_breakage.sh [options]
 Copies CMakeLists.txt, lib/, src/, tests/, docs/ and deploy/ into a work folder
 (test_committed_report regenerates docs/ and deploy/ there), builds the
 test programs there, checks that they pass, then applies one small, realistic
-mutation per module of lib/ (a flipped comparison, a dropped step, an
+mutation in each listed module of lib/ (not yet every module; a flipped comparison, a dropped step, an
 off-by-one, a wrong constant), rebuilds (only the mutated file recompiles),
 runs the test meant to cover that module, and restores the file. The source
 tree itself is never modified.
