@@ -2,14 +2,15 @@
 # The study: answers the seed's three questions on this machine.
 #   quick (default, under 10 minutes on 2 cores with the packages installed):
 #   the unit tests (the fast subset; the whole suite is scripts/run_all_tests.sh),
-#   a short audio benchmark, a short load sweep, the quick CPU profile (cores,
-#   weak against strong at equal capacity), the quick pod-shape experiment (as
-#   root), then the report.
-#   --full: the comprehensive study (every test with coverage, files up to 2
-#   minutes with all profiles, a longer load sweep and the max-rate search, the
-#   CPU profile with the quota and the thread search, the pod shapes with their
-#   memory limit, replicas behind haproxy against the planner, the service
-#   benchmark; about 80 minutes on 2 cores).
+#   a short audio benchmark, a short load sweep (profile fast), the quick CPU
+#   profile (cores, weak against strong at equal capacity), then the report; the
+#   scale-up-or-out answer then rests on the CPU profile and the model.
+#   --full: the comprehensive study (every test with coverage, files up to 1
+#   minute with all profiles, a longer load sweep and the max-rate search, the
+#   CPU profile with the quota and the thread search at the largest core count,
+#   the pod shapes with their memory limit (as root), replicas behind haproxy
+#   against the planner at three utilisations (as root), the service benchmark;
+#   about an hour on 2 cores).
 # A step that fails is reported and the study goes on; the exit status is 1 when
 # any step failed. Results go to OUT (default results/study), the report to
 # OUT/report/. Each step prints the time it took; the last lines sum them up.
@@ -69,7 +70,7 @@ tests() {
 
 audio() {
   if [[ $full -eq 1 ]]; then
-    build/sttbench audio --corpus corpus --spawn --max-duration 120 --out "$out/audio"
+    build/sttbench audio --corpus corpus --spawn --max-duration 60 --out "$out/audio"
   else
     build/sttbench audio --corpus corpus --spawn --quick --profiles balanced --out "$out/audio"
   fi
@@ -81,11 +82,12 @@ load() {
   sttd_start build || return 1
   if [[ $full -eq 1 ]]; then
     build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-      --concurrency 1,2,4 --duration 20 --warmup 3 --repeats 3 \
-      --find-max-rate --slo p95=3 --min-requests 40 --max-probes 8 --out "$out/load"
+      --concurrency 1,2,4 --duration 15 --warmup 3 --repeats 3 \
+      --find-max-rate --slo p95=3 --min-requests 40 --max-probes 6 --out "$out/load"
   else
     build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-      --concurrency 1,2 --duration 6 --warmup 1 --repeats 3 --max-extend 1 --out "$out/load"
+      --model fast --concurrency 1,2 --duration 8 --warmup 1 --repeats 3 --max-extend 0 \
+      --out "$out/load"
   fi
   rc=$?
   sttd_stop
@@ -94,23 +96,18 @@ load() {
 
 cpu() {
   if [[ $full -eq 1 ]]; then
-    build/sttbench cpu --corpus corpus --quota largest --thread-search largest --out "$out/cpu"
+    build/sttbench cpu --corpus corpus --quota largest --thread-search largest --rounds 5 --extra-rounds 1 --out "$out/cpu"
   else
     build/sttbench cpu --corpus corpus --quick --out "$out/cpu"
   fi
 }
 
 shapes() {
-  if [[ $full -eq 1 ]]; then
-    build/sttbench shapes --slo-p95 3 --out "$out/shapes"
-  else
-    build/sttbench shapes --quick --memory none --repeats 5 --slo-p95 3 --out "$out/shapes"
-  fi
+  build/sttbench shapes --slo-p95 3 --out "$out/shapes"
 }
 
 replicas() {
-  build/sttbench replicas --loads 0.3,0.5,0.7 --repeats 3 --audio "$out/audio/audio.json" \
-    --out "$out/replicas"
+  build/sttbench replicas --quick --audio "$out/audio/audio.json" --out "$out/replicas"
 }
 
 service() {
@@ -130,8 +127,8 @@ step "tests ($mode; $out/tests)" tests
 step "audio: time, memory, WER by length" audio
 step "load: throughput, latency, knee" load
 step "cpu: cores, weak against strong" cpu
-step "shapes: k pods of C/k cores" shapes
 if [[ $full -eq 1 ]]; then
+  step "shapes: k pods of C/k cores" shapes
   step "replicas: per-pod routing vs model" replicas
   step "service: workers and threads" service
 fi
