@@ -227,6 +227,15 @@ const char *rpt_verdict_figure(doc *d, const rpt_verdict *v)
     return with_ref(d, text, source_ref(d, v->s, RPT_SRC_FIELD, path, 1));
 }
 
+const char *rpt_verdict_measured(doc *d, const rpt_verdict *v)
+{
+    json_t *why = v && v->v ? json_array_get(json_object_get(v->v, "reasons"), 0) : NULL;
+    if (!json_is_string(why)) return NULL;
+    char path[64];
+    snprintf(path, sizeof path, "%s.reasons[0]", v->path);
+    return with_ref(d, json_string_value(why), source_ref(d, v->s, RPT_SRC_FIELD, path, 1));
+}
+
 /* The tooltip of a reference: "FILE: FIELD". */
 static void ref_title(const rpt_source *e, char *b, size_t n)
 {

@@ -284,6 +284,9 @@ int rpt_verdict_find(const stt_report *r, const char *question, rpt_verdict *out
 /* The deciding figure of a verdict, cited: its metric, or its stated value
  * with interval and n. NULL when the verdict names none. */
 const char *rpt_verdict_figure(doc *d, const rpt_verdict *v);
+/* A verdict that names no deciding figure: its first reason (the measured
+ * figures it weighed), cited. NULL when it states none. */
+const char *rpt_verdict_measured(doc *d, const rpt_verdict *v);
 
 /* The commit the report describes: that of the most recently created results
  * file other than the tests' (which judge the code, not measure it); with

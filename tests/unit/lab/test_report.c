@@ -570,6 +570,37 @@ static void test_summary_reads_verdicts(void)
     free(html);
 }
 
+/* The study's fast subset (a label, no coverage) passes as "likely", never
+ * "No", and says it was a subset; an undetermined verdict naming no figure is
+ * quoted with what it measured. */
+static void test_summary_subset_and_undetermined(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/subset", test_tmpdir());
+    json_t *t = tests_doc("3333333", "2026-12-01T10:00:00Z", NULL);
+    json_object_del(t, "coverage");
+    json_object_set_new(t, "config", json_pack("{s:s}", "label_filter", "unit"));
+    put_doc(t, dir, "tests/test_results.json");
+    json_t *cpu = stt_results_new(STT_RESULTS_CPU, "cpu", NULL);
+    json_object_set_new(
+        cpu, "verdict",
+        json_pack("{s:s, s:s, s:[s, s], s:s}", "answer", "undetermined", "confidence",
+                  "undetermined", "reasons",
+                  "2 x 0.5 against 1 x 1.0: one short request undetermined (weak/strong 2.02, "
+                  "1.91-2.69)",
+                  "second reason", "to_confirm", "more rounds"));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    char *md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**1. Tested and stable?** Yes (*likely*)"));
+    CHECK(strstr(md, "tests (the subset labelled unit; the whole suite is"));
+    CHECK(strstr(md, "coverage was not measured in this run"));
+    CHECK(strstr(md, "*undetermined*. Measured: 2 x 0.5 against 1 x 1.0: one short request "
+                     "undetermined (weak/strong 2.02, 1.91-2.69) ["));
+    CHECK(strstr(md, "What would settle it: more rounds"));
+    free(md);
+}
+
 static void test_tested_established_with_regression(void)
 {
     char dir[600];
@@ -664,5 +695,6 @@ int main(void)
     TEST_RUN(test_replicas_skipped);
     TEST_RUN(test_summary_reads_verdicts);
     TEST_RUN(test_tested_established_with_regression);
+    TEST_RUN(test_summary_subset_and_undetermined);
     return test_summary();
 }
