@@ -44,7 +44,8 @@ static void derive(pf_config *c, double saturation)
         snprintf(c->excluded_why, sizeof c->excluded_why, "no round was measured");
     else if (!c->saturated)
         snprintf(c->excluded_why, sizeof c->excluded_why,
-                 "not saturated (generator or harness bound) in %d of %d rounds: the server "
+                 "not saturated (the generator, the harness or the hypervisor took the CPU) in "
+                 "%d of %d rounds: the server "
                  "used a median %.2f of the %.2f CPU(s) it was given; a round counts only at "
                  ">= %.2f, a comparison needs %d such rounds",
                  c->nrounds - c->nvalid, c->nrounds, c->util_med, c->capacity, saturation,
