@@ -398,28 +398,13 @@ typedef struct slowloris {
     int reconnect;
 } slowloris;
 
-static int open_from(int ip_last, int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in me = {.sin_family = AF_INET};
-    me.sin_addr.s_addr = htonl(0x7f000000u | (unsigned)ip_last);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0 ||
-        connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Keeps conns connections open that send their headers a byte a second. */
 static void *slow(void *arg)
 {
     slowloris *l = arg;
     int *fd = calloc((size_t)l->conns, sizeof *fd);
     for (int i = 0; i < l->conns; i++) {
-        fd[i] = open_from(l->ip_last, l->port);
+        fd[i] = test_connect_loopback(l->port, l->ip_last, NULL);
         if (fd[i] >= 0) (void)!write(fd[i], "GET /health HTTP/1.1\r\nX-a: ", 27);
     }
     while (!l->stop) {
@@ -431,7 +416,7 @@ static void *slow(void *arg)
                 l->refused++;
             }
             if (fd[i] < 0 && l->reconnect) {
-                fd[i] = open_from(l->ip_last, l->port);
+                fd[i] = test_connect_loopback(l->port, l->ip_last, NULL);
                 if (fd[i] >= 0) (void)!write(fd[i], "GET /health HTTP/1.1\r\nX-a: ", 27);
             }
             held += fd[i] >= 0;

@@ -263,20 +263,6 @@ static void test_group_sigterm_reaches_sttd_only(void)
     free(c.body);
 }
 
-static int connect_port(int port, int *err)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    *err = 0;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        *err = errno;
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* During the drain, new connections are refused at once (not left hanging
  * for the grace period), and the probe port says "draining". */
 static void test_new_connections_during_drain_are_refused(void)
@@ -293,7 +279,7 @@ static void test_new_connections_during_drain_are_refused(void)
     int refused = 0, e = 0;
     double t0 = test_now();
     for (int i = 0; i < 200 && !refused; i++) {
-        int fd = connect_port(s.port, &e);
+        int fd = test_connect_loopback(s.port, 0, &e);
         if (fd >= 0)
             close(fd);
         else

@@ -1,6 +1,10 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -390,6 +394,27 @@ double test_now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int test_connect_loopback(int port, int from, int *err)
+{
+    if (err) *err = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        if (err) *err = errno;
+        return -1;
+    }
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    me.sin_addr.s_addr = htonl(0x7f000000u | (unsigned)from);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((from && bind(fd, (struct sockaddr *)&me, sizeof me) != 0) ||
+        connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
+        if (err) *err = errno;
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 #include <sndfile.h>

@@ -98,6 +98,9 @@ double test_write_speech_wav(const char *path, int n);
 double test_metric(const char *url, const char *series);
 /* Seconds of CLOCK_MONOTONIC. */
 double test_now(void);
+/* A TCP connection to 127.0.0.1:port, from 127.0.0.from (0: any local
+ * address). Returns the socket, or -1 with errno in *err (err may be NULL). */
+int test_connect_loopback(int port, int from, int *err);
 
 typedef struct test_response {
     long status;

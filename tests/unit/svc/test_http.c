@@ -946,18 +946,6 @@ static void test_probe_port(void)
     stop();
 }
 
-static int connect_to(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Draining closes the main listener at once (new connections are refused,
  * not left waiting), /ready says 503 on the probe port, and the backend is
  * told; cancel reaches the backend too. */
@@ -966,12 +954,12 @@ static void test_drain_refuses_new_connections(void)
     stt_server_params p = stt_server_default_params();
     p.probe_port = 0;
     REQUIRE(start_with(NULL, 0, &p));
-    int before = connect_to(stt_server_port(S));
+    int before = test_connect_loopback(stt_server_port(S), 0, NULL);
     CHECK(before >= 0);
     if (before >= 0) close(before);
     stt_server_drain(S);
     CHECK(F.drained == 1);
-    int fd = connect_to(stt_server_port(S));
+    int fd = test_connect_loopback(stt_server_port(S), 0, NULL);
     CHECK(fd < 0);
     if (fd >= 0) close(fd);
     resp r = request_at(probe_base, "GET", "/ready", NULL, NULL, NULL, (size_t)-1, NULL, NULL);
@@ -995,7 +983,7 @@ static void test_slow_clients_are_cut(void)
     p.min_upload_rate_bps = 100000;
     p.timeout_s = 30;
     REQUIRE(start_with(NULL, 0, &p));
-    int hdr = connect_to(stt_server_port(S));
+    int hdr = test_connect_loopback(stt_server_port(S), 0, NULL);
     REQUIRE(hdr >= 0);
     CHECK(write(hdr, "GET /health HTTP/1.1\r\nHo", 24) == 24);
     char buf[512];
@@ -1006,7 +994,7 @@ static void test_slow_clients_are_cut(void)
     CHECK(took > 0.3 && took < 5);
     close(hdr);
 
-    int up = connect_to(stt_server_port(S));
+    int up = test_connect_loopback(stt_server_port(S), 0, NULL);
     REQUIRE(up >= 0);
     static const char head[] = "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\n"
                                "Content-Type: multipart/form-data; boundary=b\r\n"
