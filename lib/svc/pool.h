@@ -59,7 +59,7 @@ typedef struct stt_pool_params {
     int threads;                  /* default pieces in flight per request; default workers */
     unsigned profile_mask;        /* profiles to load, bit i = stt_profile_names[i]; default all */
     stt_vad_params vad;
-    double max_rtf;          /* recognition CPU per audio second; default 1.0; <= 0: no limit */
+    double max_rtf;          /* recognition CPU per audio second; default 3.0; <= 0: no limit */
     double min_deadline_s;   /* the recognition budget is at least this; default 5 */
     double decode_cpu_s;     /* CPU one media decode may use; default 60 */
     double broken_after_s;   /* no worker for this long: broken; default 30 */

@@ -33,7 +33,7 @@ static void test_defaults(void)
     CHECK(c.server.max_connections == 256);
     CHECK(c.server.max_connections_per_ip == 64);
     CHECK(c.server.header_timeout_s == 10);
-    CHECK(c.pool.max_rtf == 1.0);
+    CHECK(c.pool.max_rtf == 3.0);
     CHECK(c.pool.min_deadline_s == 5);
     CHECK(c.pool.decode_cpu_s == 60);
     CHECK(c.pool.broken_after_s == 30);
