@@ -149,13 +149,20 @@ static int probe(const stt_maxrate_params *p, double rate, stt_maxrate_probe *pr
     if (stt_sweep_summarize(pt, &pt->sum))
         return stt_seterr(err, errlen, STT_ENOMEM, "out of memory");
     pr->verdict = stt_maxrate_verdict(&pt->sum, p->slo_p95_s, p->error_budget, &pr->why);
-    if (p->m.progress)
+    if (p->m.progress) {
+        char v[3][32];
+        const double x[3] = {pt->sum.p95_slo, pt->sum.p95_slo_ci.lo, pt->sum.p95_slo_ci.hi};
+        for (int i = 0; i < 3; i++)
+            if (x[i] >= STT_SWEEP_MISS_S)
+                snprintf(v[i], sizeof v[i], "a miss");
+            else
+                snprintf(v[i], sizeof v[i], "%.4g s", x[i]);
         fprintf(p->m.progress,
-                "  probe %.4g/s: p95 %.4g s [%.4g, %.4g] (failures as misses, n %llu), "
-                "failed %.2f%% -> %s\n",
-                rate, pt->sum.p95_slo, pt->sum.p95_slo_ci.lo, pt->sum.p95_slo_ci.hi,
-                (unsigned long long)pt->sum.n, 100 * pt->sum.failure_rate,
+                "  probe %.4g/s: p95 %s [%s, %s] (failures as misses, n %llu), failed %.2f%% -> "
+                "%s\n",
+                rate, v[0], v[1], v[2], (unsigned long long)pt->sum.n, 100 * pt->sum.failure_rate,
                 stt_probe_verdict_name(pr->verdict));
+    }
     return 0;
 }
 

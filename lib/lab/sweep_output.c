@@ -34,6 +34,7 @@ static const char *offered_text(const stt_sweep_point *pt, char *buf, size_t len
 static const char *ms(char *buf, size_t len, double s)
 {
     if (!isfinite(s)) return snprintf(buf, len, "n too small"), buf;
+    if (s >= STT_SWEEP_MISS_S) return snprintf(buf, len, "a miss (failures)"), buf;
     double v = s * 1e3;
     int dec = v >= 100 ? 0 : v >= 10 ? 1 : v >= 1 ? 2 : v >= 0.1 ? 3 : 4;
     snprintf(buf, len, "%.*f", dec, v);
