@@ -82,8 +82,8 @@ load() {
   sttd_start build || return 1
   if [[ $full -eq 1 ]]; then
     build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-      --concurrency 1,2,4 --duration 15 --warmup 3 --repeats 3 \
-      --find-max-rate --slo p95=3 --min-requests 40 --max-probes 6 --out "$out/load"
+      --concurrency 1,2,4 --duration 10 --warmup 3 --repeats 3 --max-extend 1 \
+      --find-max-rate --slo p95=3 --min-requests 30 --max-probes 4 --out "$out/load"
   else
     build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
       --model fast --concurrency 1,2 --duration 8 --warmup 1 --repeats 3 --max-extend 0 \
