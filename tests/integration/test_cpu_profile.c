@@ -424,6 +424,11 @@ static void check_profile(const run *r, int cgroups)
     if (cgroups) {
         CHECK(jnum(json_object_get(root, "config"), "saturation") == 0);
         check_capacity(r);
+        json_t *pair =
+            json_array_get(json_object_get(json_object_get(root, "capacity"), "pairs"), 0);
+        json_t *pm = json_object_get(json_object_get(pair, "metrics"), "poisson_p95");
+        CHECK(json_integer_value(json_object_get(pm, "n")) >= 5);
+        CHECK(isfinite(jnum(pm, "value")) && jnum(pm, "value") > 0);
         check_point(root, point(root, "quota 2"), 5, 1);
         CHECK(json_is_object(json_object_get(point(root, "quota 2"), "throttling")));
     } else {
@@ -464,7 +469,10 @@ static void test_quick_profile_writes_points_analysis_and_verdict(void)
     /* Every round counts (--saturation 0), so the whole analysis runs on
      * five rounds whatever else this machine is doing; the rule itself is
      * exercised by the run without root. */
-    const char *extra[] = {"--cores", "1,2", "--quota", "largest", "--saturation", "0", NULL};
+    /* --poisson 2: the p95 under Poisson load of the equal-capacity pair,
+     * which --quick leaves out, is measured and reaches the server. */
+    const char *extra[] = {"--cores", "1,2",       "--quota", "largest", "--saturation",
+                           "0",       "--poisson", "2",       NULL};
     REQUIRE(run_cpu(&r, extra, NULL) == 0);
     CHECK(r.status == 0);
     CHECK(r.root != NULL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "clock.h"
 #include "cpus.h"
 #include "error.h"
@@ -182,8 +183,12 @@ int pf_poisson(const char *url, const pf_file *f, double rate, int n, uint64_t s
 {
     *out = NULL;
     *nout = 0;
+    /* The generator posts to the URL as given (the client adds the route
+     * itself): the server's base URL gets the transcription route here. */
+    char route[1024];
+    snprintf(route, sizeof route, "%s%s", url, STT_ROUTE_TRANSCRIPTIONS);
     stt_load_params lp = stt_load_default_params();
-    lp.url = url;
+    lp.url = route;
     lp.bodies = &f->up;
     lp.nbodies = 1;
     lp.timeout_s = 1800;
