@@ -1,30 +1,34 @@
 set key left top
 set grid
 set xlabel 'audio duration (s)'
-f0(x) = 0.106342968 + 0.0202920267*x
-f1(x) = 0.463024665 + 0.0604297374*x
-f2(x) = 3.06322315 + 0.190872889*x
+set datafile missing 'nan'
+f0_0(x) = 0.15476034 + 0.0406016149*x
+f0_1(x) = 0.00921992326 + 0.0786120867*x
+f1_0(x) = 0.412360584 + 0.166992265*x
+f1_1(x) = 0.0226084282 + 0.268782981*x
+f2_0(x) = 0.959517958 + 0.476545768*x
+f2_1(x) = 0 + 0.744737261*x
 set terminal pngcairo size 900,560
 set output 'time_vs_duration.png'
-set ylabel 'processing time (s)'
-plot 'audio_points.dat' index 0 using 1:2 with linespoints title 'fast', f0(x) with lines dashtype 2 title 'fast fit', 'audio_points.dat' index 1 using 1:2 with linespoints title 'balanced', f1(x) with lines dashtype 2 title 'balanced fit', 'audio_points.dat' index 2 using 1:2 with linespoints title 'accurate', f2(x) with lines dashtype 2 title 'accurate fit'
+set ylabel 'processing time (s), median and 95% interval'
+plot 'audio_points.dat' index 0 using 1:2:3:4 with yerrorbars title 'fast', f0_0(x) with lines dashtype 2 title 'fast: all files', f0_1(x) with lines dashtype 3 title 'fast: one-piece files', 'audio_points.dat' index 1 using 1:2:3:4 with yerrorbars title 'balanced', f1_0(x) with lines dashtype 2 title 'balanced: all files', f1_1(x) with lines dashtype 3 title 'balanced: one-piece files', 'audio_points.dat' index 2 using 1:2:3:4 with yerrorbars title 'accurate', f2_0(x) with lines dashtype 2 title 'accurate: all files', f2_1(x) with lines dashtype 3 title 'accurate: one-piece files'
 set terminal pngcairo size 900,560
 set output 'rtf_vs_duration.png'
 set ylabel 'real-time factor (process / audio)'
-plot 'audio_points.dat' index 0 using 1:3 with linespoints title 'fast', 'audio_points.dat' index 1 using 1:3 with linespoints title 'balanced', 'audio_points.dat' index 2 using 1:3 with linespoints title 'accurate'
+plot 'audio_points.dat' index 0 using 1:5 with points title 'fast', 'audio_points.dat' index 1 using 1:5 with points title 'balanced', 'audio_points.dat' index 2 using 1:5 with points title 'accurate'
 set terminal pngcairo size 900,560
 set output 'memory_vs_duration.png'
-set ylabel 'peak PSS of server tree (MiB)'
-plot 'audio_points.dat' index 0 using 1:4 with linespoints title 'fast', 'audio_points.dat' index 1 using 1:4 with linespoints title 'balanced', 'audio_points.dat' index 2 using 1:4 with linespoints title 'accurate'
+set ylabel 'peak PSS of the server tree (MiB)'
+plot 'audio_points.dat' index 0 using 1:6 with points title 'fast', 'audio_points.dat' index 1 using 1:6 with points title 'balanced', 'audio_points.dat' index 2 using 1:6 with points title 'accurate'
 set terminal svg size 900,560 dynamic
 set output 'time_vs_duration.svg'
-set ylabel 'processing time (s)'
-plot 'audio_points.dat' index 0 using 1:2 with linespoints title 'fast', f0(x) with lines dashtype 2 title 'fast fit', 'audio_points.dat' index 1 using 1:2 with linespoints title 'balanced', f1(x) with lines dashtype 2 title 'balanced fit', 'audio_points.dat' index 2 using 1:2 with linespoints title 'accurate', f2(x) with lines dashtype 2 title 'accurate fit'
+set ylabel 'processing time (s), median and 95% interval'
+plot 'audio_points.dat' index 0 using 1:2:3:4 with yerrorbars title 'fast', f0_0(x) with lines dashtype 2 title 'fast: all files', f0_1(x) with lines dashtype 3 title 'fast: one-piece files', 'audio_points.dat' index 1 using 1:2:3:4 with yerrorbars title 'balanced', f1_0(x) with lines dashtype 2 title 'balanced: all files', f1_1(x) with lines dashtype 3 title 'balanced: one-piece files', 'audio_points.dat' index 2 using 1:2:3:4 with yerrorbars title 'accurate', f2_0(x) with lines dashtype 2 title 'accurate: all files', f2_1(x) with lines dashtype 3 title 'accurate: one-piece files'
 set terminal svg size 900,560 dynamic
 set output 'rtf_vs_duration.svg'
 set ylabel 'real-time factor (process / audio)'
-plot 'audio_points.dat' index 0 using 1:3 with linespoints title 'fast', 'audio_points.dat' index 1 using 1:3 with linespoints title 'balanced', 'audio_points.dat' index 2 using 1:3 with linespoints title 'accurate'
+plot 'audio_points.dat' index 0 using 1:5 with points title 'fast', 'audio_points.dat' index 1 using 1:5 with points title 'balanced', 'audio_points.dat' index 2 using 1:5 with points title 'accurate'
 set terminal svg size 900,560 dynamic
 set output 'memory_vs_duration.svg'
-set ylabel 'peak PSS of server tree (MiB)'
-plot 'audio_points.dat' index 0 using 1:4 with linespoints title 'fast', 'audio_points.dat' index 1 using 1:4 with linespoints title 'balanced', 'audio_points.dat' index 2 using 1:4 with linespoints title 'accurate'
+set ylabel 'peak PSS of the server tree (MiB)'
+plot 'audio_points.dat' index 0 using 1:6 with points title 'fast', 'audio_points.dat' index 1 using 1:6 with points title 'balanced', 'audio_points.dat' index 2 using 1:6 with points title 'accurate'
