@@ -346,7 +346,6 @@ static void check_capacity(const run *r)
             CHECK(jstr(e, "why") && (strstr(jstr(e, "why"), "undetermined at n=5") ||
                                      strstr(jstr(e, "why"), "excluded")));
     }
-    CHECK_STR_EQ(jstr(json_object_get(m, "poisson_p95"), "verdict"), "not measured");
     /* The mechanism: one piece runs on one half-speed core. When the strong
      * core was the server's (the machine not busy), the short request took
      * clearly longer on it. */
@@ -424,11 +423,14 @@ static void check_profile(const run *r, int cgroups)
     if (cgroups) {
         CHECK(jnum(json_object_get(root, "config"), "saturation") == 0);
         check_capacity(r);
-        json_t *pair =
-            json_array_get(json_object_get(json_object_get(root, "capacity"), "pairs"), 0);
-        json_t *pm = json_object_get(json_object_get(pair, "metrics"), "poisson_p95");
-        CHECK(json_integer_value(json_object_get(pm, "n")) >= 5);
-        CHECK(isfinite(jnum(pm, "value")) && jnum(pm, "value") > 0);
+        /* 2 Poisson requests per configuration per round, all answered
+         * (too few for a p95, which says so) */
+        json_t *p95 = json_object_get(json_object_get(root, "capacity"), "p95");
+        REQUIRE(json_array_size(p95) == 2);
+        for (size_t i = 0; i < 2; i++)
+            CHECK(json_integer_value(json_object_get(json_array_get(p95, i), "n")) == 10);
+        CHECK_STR_EQ(jstr(point(root, "cpuset 1"), "status"), "ok");
+        CHECK_STR_EQ(jstr(point(root, "2 x 0.5"), "status"), "ok");
         check_point(root, point(root, "quota 2"), 5, 1);
         CHECK(json_is_object(json_object_get(point(root, "quota 2"), "throttling")));
     } else {
@@ -517,6 +519,17 @@ static void test_without_root_skips_the_cgroup_parts(void)
     if (usable_cpus() < 2 || geteuid() != 0 || system("command -v setpriv >/dev/null 2>&1") ||
         access("/sys/fs/cgroup", F_OK)) {
         printf("  skipped: needs root, setpriv and 2 usable CPUs to run as nobody\n");
+        return;
+    }
+    /* nobody must reach the binaries (a build inside a private folder, as
+     * mktemp -d makes, cannot be run by it) */
+    char probe[1400];
+    snprintf(probe, sizeof probe,
+             "setpriv --reuid nobody --regid nogroup --clear-groups test -x '%s'",
+             test_bin("fake_sttd"));
+    if (system(probe)) {
+        printf("  skipped: user nobody cannot run %s (a folder above it is private)\n",
+               test_bin("fake_sttd"));
         return;
     }
     run r;
