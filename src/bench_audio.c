@@ -144,20 +144,24 @@ static int parse(int argc, char **argv, stt_audiobench_params *p)
 
 /* On a terminal one line kept up to date; into a log, a line at each round's
  * start and every 30 s, so that a long run shows it is alive. */
+typedef struct progress {
+    int tty;
+    int last_round; /* the round of the last line written to a log */
+    double last_s;  /* and its elapsed time */
+} progress;
+
 static void on_progress(void *arg, const stt_audiobench_progress *pr)
 {
-    const int *tty = arg;
-    static int last_round = -1;
-    static double last_s = -1e9;
-    if (*tty) {
+    progress *g = arg;
+    if (g->tty) {
         fprintf(stderr, "\r\033[K[%zu/%zu] round %d %s %s  elapsed %.0f s, ~%.0f s left",
                 pr->done + 1, pr->total, pr->round + 1, pr->file, pr->profile, pr->elapsed_s,
                 pr->remaining_s);
         return;
     }
-    if (pr->round == last_round && pr->elapsed_s - last_s < 30) return;
-    last_round = pr->round;
-    last_s = pr->elapsed_s;
+    if (pr->round == g->last_round && pr->elapsed_s - g->last_s < 30) return;
+    g->last_round = pr->round;
+    g->last_s = pr->elapsed_s;
     if (isfinite(pr->remaining_s))
         fprintf(stderr, "[%zu/%zu] round %d, elapsed %.0f s, about %.0f s left\n", pr->done + 1,
                 pr->total, pr->round + 1, pr->elapsed_s, pr->remaining_s);
@@ -216,9 +220,9 @@ int bench_audio_main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char err[512] = "";
     stt_audiobench *b = NULL;
-    int tty = isatty(2);
-    int rc = stt_audiobench_run(&p, on_progress, &tty, &b, err, sizeof err);
-    if (tty) fprintf(stderr, "\r\033[K");
+    progress g = {.tty = isatty(2), .last_round = -1, .last_s = -1e9};
+    int rc = stt_audiobench_run(&p, on_progress, &g, &b, err, sizeof err);
+    if (g.tty) fprintf(stderr, "\r\033[K");
     if (rc) {
         fprintf(stderr, "sttbench audio: %s: %s\n", stt_strerror(rc), err);
         curl_global_cleanup();
