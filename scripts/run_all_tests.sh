@@ -270,7 +270,7 @@ fi
 # ---- 6. report -----------------------------------------------------------------------------
 say "report in ${OUT#"$ROOT"/}"
 # Sanitizers make every test two to three times slower: the time rule (a test over
-# MAX_TEST_SECONDS must be labelled slow) is judged on the plain build, and a
+# MAX_TEST_SECONDS must be labelled slow) is judged on the unsanitized build, and a
 # sanitized run allows three times as long.
 if [ "$SANITIZE" = 1 ]; then
     MAX_TEST_SECONDS=$((MAX_TEST_SECONDS * 3)) SLOW_SECONDS=$((SLOW_SECONDS * 3))
