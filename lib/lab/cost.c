@@ -331,6 +331,22 @@ static pid_t spawn(job *j)
     _exit(127);
 }
 
+/* The last line of a job's log that valgrind did not write (valgrind's own
+ * lines start with "==" or "--"): what the program said when it failed. */
+static void log_tail(const char *path, char *line, size_t len)
+{
+    char buf[1024];
+    line[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(buf, sizeof buf, f))
+        if (strncmp(buf, "==", 2) && strncmp(buf, "--", 2) && buf[0] != '\n') {
+            buf[strcspn(buf, "\n")] = 0;
+            snprintf(line, len, "%s", buf);
+        }
+    fclose(f);
+}
+
 static int run_jobs(const stt_cost_params *p, job *jobs, int n, char *err, size_t errlen)
 {
     int next = 0, running = 0, rc = 0;
@@ -358,9 +374,12 @@ static int run_jobs(const stt_cost_params *p, job *jobs, int n, char *err, size_
                 jobs[i].pid = 0;
                 jobs[i].status = st;
                 running--;
-                if ((!WIFEXITED(st) || WEXITSTATUS(st)) && !rc)
-                    rc = stt_seterr(err, errlen, STT_EIO, "valgrind %s run failed (see %s)",
-                                    jobs[i].name, jobs[i].log);
+                if ((!WIFEXITED(st) || WEXITSTATUS(st)) && !rc) {
+                    char said[256];
+                    log_tail(jobs[i].log, said, sizeof said);
+                    rc = stt_seterr(err, errlen, STT_EIO, "valgrind %s run failed%s%s (see %s)",
+                                    jobs[i].name, said[0] ? ": " : "", said, jobs[i].log);
+                }
             }
     }
     return rc;

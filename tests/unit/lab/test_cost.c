@@ -180,6 +180,13 @@ static void test_counts_with_a_stand_in_valgrind(void)
     put(cut, "cut-once", "");
     CHECK(stt_cost_run(&p, written, sizeof written, err, sizeof err) == STT_EIO);
     CHECK(strstr(err, "no complete instruction count"));
+    /* a run that fails: the error quotes what the program said, not valgrind */
+    put(tmp, "valgrind",
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo v; exit 0; }\necho '==1== Cachegrind' "
+        ">&2\necho 'sttd: a.wav: it broke' >&2\n"
+        "echo '==1== done' >&2\nexit 1\n");
+    CHECK(stt_cost_run(&p, written, sizeof written, err, sizeof err) == STT_EIO);
+    CHECK(strstr(err, "run failed: sttd: a.wav: it broke (see "));
 }
 
 int main(void)

@@ -211,6 +211,7 @@ static void test_transcribe_options(void)
     stt_transcribe_config t = stt_transcribe_default_params();
     char err[256];
     REQUIRE(stt_config_parse_transcribe(&t, 9, argv, err, sizeof err) == 0);
+    CHECK(t.pool.max_rtf == 0); /* offline: no CPU budget per request */
     CHECK(t.profile == 0 && t.format == STT_FMT_SRT && t.pool.threads == 2);
     CHECK(t.first_file == 7 && t.pool.profile_mask == 1);
     char *none[] = {"transcribe", NULL};
