@@ -342,7 +342,7 @@ static void log_tail(const char *path, char *line, size_t len)
     while (fgets(buf, sizeof buf, f))
         if (strncmp(buf, "==", 2) && strncmp(buf, "--", 2) && buf[0] != '\n') {
             buf[strcspn(buf, "\n")] = 0;
-            snprintf(line, len, "%s", buf);
+            snprintf(line, len, "%.200s", buf);
         }
     fclose(f);
 }
