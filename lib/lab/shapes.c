@@ -665,6 +665,7 @@ int stt_shapes_run(const stt_shapes_params *p, json_t **doc_out, char *err, size
     stt_shapes_choice c;
     if (!rc && n > 0 && stt_shapes_choose(sh, n, &pr, R->slo, &c) == 0) {
         json_object_set_new(doc, "choice", choice_json(sh, n, &c, R->slo));
+        json_object_set_new(doc, "verdict", stt_shapes_verdict(sh, n, &c, R->slo));
         if (c.chosen >= 0)
             say(p, "chosen: %dx%d (%s)", sh[c.chosen].pods, sh[c.chosen].cores, c.confidence);
         rc = worst_case(R, doc, &c, err, errlen);

@@ -10,9 +10,9 @@
  * - the tail of short requests under a mixed-length load: open-loop Poisson
  *   arrivals of short and long files at the same offered rate for every
  *   shape (`load` of the weakest shape's throughput, from the first round),
- *   the p95 of the short ones, failures included (timed to the failure). A one-worker pod serves a short request that
- *   arrives behind a long one only when the long one is done; more workers
- *   per pod or more pods change that, and this is where it shows;
+ *   the p95 of the short ones, failures included (timed to the failure). A one-worker pod serves a
+ * short request that arrives behind a long one only when the long one is done; more workers per pod
+ * or more pods change that, and this is where it shows;
  * - one long request alone on an idle pod of the shape;
  * - the memory each pod's cgroup was charged (lib/lab/memcg.h) at its peak.
  * Then the worst case the pod admits, for the memory limit
@@ -32,6 +32,7 @@
  *   "memory_worst_case": [{cores_per_pod, workers, queue, upload, profiles:
  *               [{profile, idle, running, admitted, cgroup_peak}], max_bytes}],
  *   "choice": stt_shapes_choose() with this run's prices and objective,
+ *   "verdict": stt_shapes_verdict() of that choice (question "scale"),
  *   "metrics": throughput and short p95 per shape.
  * or the header and "skipped": reason. One run at a time per process.
  */
@@ -148,6 +149,15 @@ extern const double stt_shapes_price_scales[4];
  * Deterministic (the cost interval's bootstrap has a fixed seed). */
 int stt_shapes_choose(const stt_shape *s, int n, const stt_shapes_prices *pr, double slo_s,
                       stt_shapes_choice *out);
+
+/* The choice c of s[0..n) as the answer to "when to scale up and when out",
+ * a verdict as the report reads it (lib/lab/report/internal.h): {question "scale", answer,
+ * cores_per_pod, confidence, figure (the runner-up's cost over the chosen
+ * one's, with its interval and n), reasons (the cost, the objective, the
+ * prices), to_confirm}. As sure as c, and no more than "likely" without an
+ * objective or when the choice turns within a factor of 4 of the memory
+ * price. NULL for bad arguments. */
+json_t *stt_shapes_verdict(const stt_shape *s, int n, const stt_shapes_choice *c, double slo_s);
 
 /* The shapes of a shapes.json document into out[0..max); returns how many. */
 int stt_shapes_read(const json_t *doc, stt_shape *out, int max);

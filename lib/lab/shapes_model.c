@@ -1,6 +1,7 @@
 /* shapes_model: which pod shape, how sure, and how it moves with the prices.
  * See shapes.h. No I/O. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -120,8 +121,8 @@ int stt_shapes_choose(const stt_shape *s, int n, const stt_shapes_prices *pr, do
          * interval worth the name). */
         int nmin = a->nthr < b->nthr ? a->nthr : b->nthr;
         const char *cost_word = !(ci.lo > 1) || nmin < 3 ? "undetermined"
-                                : nmin >= 5             ? "established"
-                                                        : "likely";
+                                : nmin >= 5              ? "established"
+                                                         : "likely";
         /* as sure as its weaker part: the objective, then the cost */
         if (strcmp(out->confidence, "undetermined")) out->confidence = cost_word;
         /* (C + r M_a) / X_a = (C + r M_b) / X_b for r = memory price over core price */
@@ -189,4 +190,135 @@ double stt_shapes_worst_memory(const json_t *doc, int cores, int *queue, int *wo
         return m;
     }
     return NAN;
+}
+
+/* "1x2" into buf. */
+static const char *shape_name(char *buf, size_t len, const stt_shape *s)
+{
+    snprintf(buf, len, "%dx%d", s->pods, s->cores);
+    return buf;
+}
+
+/* What the choice means for scaling, in words: up to the chosen pod size,
+ * then out in pods of that size. */
+static void scale_answer(char *buf, size_t len, const stt_shape *s, int n, int chosen)
+{
+    int largest = 0;
+    for (int i = 0; i < n; i++)
+        if (s[i].ok && s[i].cores > largest) largest = s[i].cores;
+    int c = s[chosen].cores;
+    if (c == 1)
+        snprintf(buf, len, "Scale out: add pods of 1 core rather than grow a pod");
+    else if (c == largest)
+        snprintf(buf, len,
+                 "Scale up first: grow a pod to %d cores (the largest measured), then add pods "
+                 "of %d cores",
+                 c, c);
+    else
+        snprintf(buf, len, "Grow a pod to %d cores, then add pods of %d cores", c, c);
+}
+
+json_t *stt_shapes_verdict(const stt_shape *s, int n, const stt_shapes_choice *c, double slo)
+{
+    if (!s || !c || n < 1) return NULL;
+    json_t *v = json_object(), *why = json_array();
+    char answer[240], text[600], a[16], b[16], settle[900] = "";
+    size_t sl = 0;
+    const char *conf = c->confidence ? c->confidence : "undetermined";
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        if (s[i].pods * s[i].cores > total) total = s[i].pods * s[i].cores;
+    json_object_set_new(v, "question", json_string("scale"));
+    if (c->chosen < 0) {
+        json_object_set_new(v, "answer", json_string("undetermined"));
+        json_array_append_new(why, json_string(c->basis ? c->basis : "no shape was measured"));
+        json_object_set_new(v, "confidence", json_string("undetermined"));
+        json_object_set_new(v, "reasons", why);
+        return v;
+    }
+    const stt_shape *ch = &s[c->chosen];
+    const stt_shape_verdict *cv = &c->v[c->chosen];
+    int eligible = 0;
+    for (int i = 0; i < n; i++)
+        eligible |= s[i].ok && c->v[i].eligible;
+    if (!eligible) {
+        snprintf(answer, sizeof answer,
+                 "No measured shape meets the p95 objective of %g s: scale out (more pods) or "
+                 "serve a faster profile",
+                 slo);
+        conf = "undetermined";
+    } else {
+        scale_answer(answer, sizeof answer, s, n, c->chosen);
+    }
+    json_object_set_new(v, "answer", json_string(answer));
+    json_object_set_new(v, "cores_per_pod", json_integer(ch->cores));
+    if (c->runner_up >= 0) {
+        const stt_shape *ru = &s[c->runner_up];
+        const stt_shape_verdict *rv = &c->v[c->runner_up];
+        int nmin = ch->nthr < ru->nthr ? ch->nthr : ru->nthr;
+        snprintf(text, sizeof text,
+                 "%s costs %.3g per audio hour [%.3g, %.3g], %s %.3g [%.3g, %.3g]: the runner-up "
+                 "costs %.2f times as much [%.2f, %.2f] (%d rounds each, interleaved)",
+                 shape_name(a, sizeof a, ch), cv->cost, cv->cost_lo, cv->cost_hi,
+                 shape_name(b, sizeof b, ru), rv->cost, rv->cost_lo, rv->cost_hi, c->ratio,
+                 c->ratio_lo, c->ratio_hi, nmin);
+        json_array_append_new(why, json_string(text));
+        char fig[64];
+        snprintf(fig, sizeof fig, "cost of %s over %s per audio hour", b, a);
+        json_object_set_new(v, "figure",
+                            json_pack("{s:s, s:o, s:[o, o], s:i, s:s}", "name", fig, "value",
+                                      stt_results_num(c->ratio), "ci", stt_results_num(c->ratio_lo),
+                                      stt_results_num(c->ratio_hi), "n", nmin, "unit", "x"));
+        if (!(c->ratio_lo > 1))
+            sl += (size_t)snprintf(settle + sl, sizeof settle - sl,
+                                   "More rounds (`sttbench shapes --repeats N`), until the cost "
+                                   "interval clears 1. ");
+    } else {
+        json_array_append_new(why, json_string("only one shape was measured: nothing to compare"));
+        conf = "undetermined";
+    }
+    if (slo > 0) {
+        snprintf(text, sizeof text,
+                 "short requests' p95 on %s is %.3g s [%.3g, %.3g] against the objective of %g "
+                 "s: %s",
+                 shape_name(a, sizeof a, ch), cv->p95, cv->p95_lo, cv->p95_hi, slo,
+                 cv->slo == -1  ? "under it"
+                 : cv->slo == 1 ? "over it"
+                                : "the interval straddles it, undetermined at this n");
+        json_array_append_new(why, json_string(text));
+        if (cv->slo != -1 && sl < sizeof settle)
+            sl += (size_t)snprintf(settle + sl, sizeof settle - sl,
+                                   "More rounds or a lower `--load`, until the short requests' "
+                                   "p95 interval clears the objective. ");
+    } else {
+        json_array_append_new(why, json_string("no latency objective was given: the shape is "
+                                               "the cheapest, not one known to keep a promise"));
+        if (!strcmp(conf, "established")) conf = "likely";
+        if (sl < sizeof settle)
+            sl += (size_t)snprintf(settle + sl, sizeof settle - sl,
+                                   "An objective (`--slo-p95`, or `--load-json` with one). ");
+    }
+    /* Prices move; a choice that turns within a factor of 4 of the memory
+     * price is a choice of prices, not of the service. */
+    int turns = c->at_scale[1] != c->chosen || c->at_scale[2] != c->chosen;
+    if (turns) {
+        int k = c->at_scale[1] != c->chosen ? c->at_scale[1] : c->at_scale[2];
+        snprintf(text, sizeof text, "the choice turns to %s at a memory price %s as high",
+                 k >= 0 ? shape_name(a, sizeof a, &s[k]) : "none",
+                 c->at_scale[1] != c->chosen ? "a quarter" : "four times");
+        if (!strcmp(conf, "established")) conf = "likely";
+    } else {
+        snprintf(text, sizeof text,
+                 "the choice holds from a quarter to four times the memory price");
+    }
+    json_array_append_new(why, json_string(text));
+    if (sl < sizeof settle)
+        snprintf(settle + sl, sizeof settle - sl,
+                 "Pods of more than %d cores were not measured on this machine: a larger one, "
+                 "measured with `sttbench shapes`, says whether growing further still pays.",
+                 total);
+    json_object_set_new(v, "confidence", json_string(conf));
+    json_object_set_new(v, "reasons", why);
+    json_object_set_new(v, "to_confirm", json_string(settle));
+    return v;
 }

@@ -234,17 +234,42 @@ static void answer_scale(doc *d, const stt_report *r, const stt_report_decision 
 {
     const char *q = "3. When to scale up and when out?";
     rpt_verdict v;
-    if (rpt_verdict_find(r, "scale", &v) && v.answer && v.confidence_stated)
-        return answer_stated(d, q, &v, "The manifests and the strategy follow from it.");
-    const src *ld = rpt_primary(r, K_LOAD);
-    char up[512], out[512];
+    if (rpt_verdict_find(r, "scale", &v) && v.answer && v.confidence_stated) {
+        /* The run chose at its own prices; the report's may differ. */
+        json_int_t cores = json_integer_value(json_object_get(v.v, "cores_per_pod"));
+        char extra[200] = "The manifests and the strategy follow from it.";
+        if (dc->best_cores > 0 && cores > 0 && cores != dc->best_cores)
+            snprintf(extra, sizeof extra,
+                     "At the report's prices the cheapest shape has pods of %d core%s instead, "
+                     "and the manifests use that.",
+                     dc->best_cores, dc->best_cores == 1 ? "" : "s");
+        return answer_stated(d, q, &v, extra);
+    }
+    const src *ld = rpt_primary(r, K_LOAD), *cpu = rpt_primary(r, K_CPU);
+    char in_pod[900] = "", now[512], out[512];
+    /* Without the shape experiment, what one pod's scaling says: an
+     * interval, though not on the question itself. */
+    int a = cpu ? rpt_analysis_index(cpu, "cpuset") : -1;
+    size_t ns = a >= 0 ? json_array_size(json_object_get(
+                             json_array_get(rpt_jpath(cpu->j, "analysis"), (size_t)a), "series"))
+                       : 0;
+    if (ns >= 2) {
+        char base[64];
+        snprintf(base, sizeof base, "analysis[%d].series[%zu]", a, ns - 1);
+        snprintf(in_pod, sizeof in_pod,
+                 "Measured in one pod: at %s cores the throughput scaling efficiency is %s and "
+                 "one long request runs %s faster than on one core, so a bigger pod costs "
+                 "%s throughput per core. ",
+                 rpt_cite(d, cpu, "", "%s.cores", base),
+                 rpt_cite_ci(d, cpu, "", base, "efficiency", "efficiency_ci", "n"),
+                 rpt_cite_ci(d, cpu, "x", base, "latency_speedup", "latency_speedup_ci", NULL),
+                 rpt_jnum_at(cpu, "%s.efficiency_ci[0]", base) >= 0.9 ? "little" : "some");
+    }
     if (dc->best_cores > 0)
-        snprintf(up, sizeof up,
-                 "The generated deployment uses pods of %d core%s, the cheapest "
-                 "measured shape per audio hour",
-                 dc->best_cores, dc->best_cores == 1 ? "" : "s");
+        snprintf(now, sizeof now, "the generated deployment uses pods of %d core%s", dc->best_cores,
+                 dc->best_cores == 1 ? "" : "s");
     else
-        snprintf(up, sizeof up, "No pod shape can be chosen without cpu.json");
+        snprintf(now, sizeof now, "the generated deployment uses a placeholder pod of 1 core");
     if (ld && json_is_object(json_object_get(ld->j, "knee")))
         snprintf(out, sizeof out,
                  ", and scales out before a pod reaches its load knee at %s %s "
@@ -258,10 +283,10 @@ static void answer_scale(doc *d, const stt_report *r, const stt_report_decision 
         snprintf(out, sizeof out, "; the load knee is %s",
                  ld ? "not found in load.json" : "unknown (load.json missing)");
     rpt_answer(d, q, "Undetermined", "undetermined",
-               "%s%s. No results file states this choice as a verdict with an interval, so it "
-               "is a default drawn from single measurements; the scaling strategy gives the "
-               "details.",
-               up, out);
+               "%sWhether bigger pods or more of them cost less and keep short requests fast is "
+               "measured only by the pod-shape experiment (`sttbench shapes`, in "
+               "`scripts/study.sh --full`), which states no verdict here; until it does, %s%s.",
+               in_pod, now, out);
 }
 
 void rpt_summary(doc *d, const stt_report *r, const stt_report_decision *dc)

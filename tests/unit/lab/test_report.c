@@ -9,6 +9,7 @@
 #include "error.h"
 #include "report.h"
 #include "results.h"
+#include "shapes.h"
 #include "testlib.h"
 
 #define SAMPLE STT_SOURCE_DIR "/tests/data/results"
@@ -601,6 +602,55 @@ static void test_summary_subset_and_undetermined(void)
     free(md);
 }
 
+/* The third answer is shapes.json's verdict when it states one; without it,
+ * undetermined, with what one pod's scaling measured and its interval. */
+static void test_summary_scale(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/scale", test_tmpdir());
+    json_t *sh = json_load_file(STT_SOURCE_DIR "/tests/data/results/shapes/shapes.json", 0, NULL);
+    REQUIRE(sh);
+    stt_shape s[STT_SHAPES_MAX];
+    int n = stt_shapes_read(sh, s, STT_SHAPES_MAX);
+    stt_shapes_prices pr = {0.04, 0.005};
+    stt_shapes_choice c;
+    REQUIRE(n > 1 && stt_shapes_choose(s, n, &pr, 0, &c) == 0 && c.chosen >= 0);
+    json_t *v = stt_shapes_verdict(s, n, &c, 0);
+    REQUIRE(v);
+    char answer[300];
+    snprintf(answer, sizeof answer, "**3. When to scale up and when out?** %s (*%s*)",
+             json_string_value(json_object_get(v, "answer")),
+             json_string_value(json_object_get(v, "confidence")));
+    json_object_set_new(sh, "verdict", v);
+    put_doc(sh, dir, "shapes/shapes.json");
+    char *md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, answer));
+    CHECK(strstr(md, "Deciding figure: cost of "));
+    CHECK(strstr(md, "The manifests and the strategy follow from it."));
+    free(md);
+    /* no shapes verdict: what one pod's cpuset scaling says, with its interval */
+    snprintf(dir, sizeof dir, "%s/scale-cpu", test_tmpdir());
+    json_t *cpu = stt_results_new(STT_RESULTS_CPU, "cpu", NULL);
+    json_object_set_new(
+        cpu, "analysis",
+        json_pack("[{s:s, s:[{s:i, s:f, s:[f, f], s:i}, {s:i, s:f, s:[f, f], s:f, s:[f, f], "
+                  "s:i}]}]",
+                  "mode", "cpuset", "series", "cores", 1, "efficiency", 1.0, "efficiency_ci", 1.0,
+                  1.0, "n", 5, "cores", 2, "efficiency", 0.93, "efficiency_ci", 0.91, 0.95,
+                  "latency_speedup", 1.8, "latency_speedup_ci", 1.7, 1.9, "n", 5));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**3. When to scale up and when out?** *undetermined*. Measured in one pod: "
+                     "at 2 ["));
+    CHECK(strstr(md, "throughput scaling efficiency is 0.93 [0.91, 0.95], n=5 ["));
+    CHECK(strstr(md, "runs 1.8 x [1.7, 1.9] ["));
+    CHECK(strstr(md, "costs little throughput per core"));
+    CHECK(strstr(md, "which states no verdict here"));
+    free(md);
+}
+
 static void test_tested_established_with_regression(void)
 {
     char dir[600];
@@ -696,5 +746,6 @@ int main(void)
     TEST_RUN(test_summary_reads_verdicts);
     TEST_RUN(test_tested_established_with_regression);
     TEST_RUN(test_summary_subset_and_undetermined);
+    TEST_RUN(test_summary_scale);
     return test_summary();
 }

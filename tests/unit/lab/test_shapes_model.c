@@ -1,6 +1,6 @@
 /* shapes_model: the pod-shape choice on shapes with known answers: the
  * objective filters first, then the cost; how sure it is; the memory price
- * at which it turns; reading shapes.json. */
+ * at which it turns; the verdict on scaling up or out; reading shapes.json. */
 #include <math.h>
 #include <string.h>
 
@@ -74,6 +74,68 @@ static void test_price_sensitivity(void)
     CHECK(c.chosen == 0);
 }
 
+static const char *reason(const json_t *v, size_t i)
+{
+    return json_string_value(json_array_get(json_object_get(v, "reasons"), i));
+}
+
+/* The verdict follows the data: a different cheapest shape, a different
+ * answer; the objective and the prices bound how sure it is. */
+static void test_scale_verdict(void)
+{
+    stt_shapes_prices pr = {0.04, 0.005};
+    stt_shapes_choice c;
+    stt_shape up[2] = {make(1, 2, 12.0, 1.0, 400, 5), make(2, 1, 9.0, 1.5, 300, 5)};
+    REQUIRE(stt_shapes_choose(up, 2, &pr, 2.0, &c) == 0);
+    json_t *v = stt_shapes_verdict(up, 2, &c, 2.0);
+    REQUIRE(v);
+    CHECK_STR_EQ(json_string_value(json_object_get(v, "question")), "scale");
+    CHECK(strstr(json_string_value(json_object_get(v, "answer")), "Scale up first") != NULL);
+    CHECK(json_integer_value(json_object_get(v, "cores_per_pod")) == 2);
+    CHECK_STR_EQ(json_string_value(json_object_get(v, "confidence")), "established");
+    json_t *f = json_object_get(v, "figure");
+    CHECK(fabs(json_real_value(json_object_get(f, "value")) - c.ratio) < 1e-4 * c.ratio);
+    CHECK(json_integer_value(json_object_get(f, "n")) == 5);
+    CHECK(strstr(reason(v, 0), "2x1") && strstr(reason(v, 1), "under it"));
+    json_decref(v);
+    /* the other way round: out */
+    stt_shape out[2] = {make(1, 2, 9.0, 1.0, 400, 5), make(2, 1, 12.0, 1.5, 300, 5)};
+    REQUIRE(stt_shapes_choose(out, 2, &pr, 2.0, &c) == 0);
+    v = stt_shapes_verdict(out, 2, &c, 2.0);
+    CHECK(strstr(json_string_value(json_object_get(v, "answer")), "Scale out") != NULL);
+    CHECK(json_integer_value(json_object_get(v, "cores_per_pod")) == 1);
+    json_decref(v);
+    /* no objective: at best likely, and it says what would settle it */
+    REQUIRE(stt_shapes_choose(out, 2, &pr, 0, &c) == 0);
+    v = stt_shapes_verdict(out, 2, &c, 0);
+    CHECK_STR_EQ(json_string_value(json_object_get(v, "confidence")), "likely");
+    CHECK(strstr(json_string_value(json_object_get(v, "to_confirm")), "--slo-p95") != NULL);
+    json_decref(v);
+    /* costs too close to call: undetermined, more rounds */
+    stt_shape close[2] = {make(1, 2, 10.0, 1.0, 600, 5), make(2, 1, 10.02, 1.0, 300, 5)};
+    REQUIRE(stt_shapes_choose(close, 2, &pr, 2.0, &c) == 0);
+    v = stt_shapes_verdict(close, 2, &c, 2.0);
+    CHECK_STR_EQ(json_string_value(json_object_get(v, "confidence")), "undetermined");
+    CHECK(strstr(json_string_value(json_object_get(v, "to_confirm")), "--repeats") != NULL);
+    json_decref(v);
+    /* nothing meets the objective */
+    REQUIRE(stt_shapes_choose(up, 2, &pr, 0.5, &c) == 0);
+    v = stt_shapes_verdict(up, 2, &c, 0.5);
+    CHECK(strstr(json_string_value(json_object_get(v, "answer")), "No measured shape") != NULL);
+    CHECK_STR_EQ(json_string_value(json_object_get(v, "confidence")), "undetermined");
+    json_decref(v);
+    /* a choice that turns with the memory price is at best likely */
+    stt_shape s[2] = {make(1, 2, 10.0, 1.0, 400, 5), make(2, 1, 10.5, 1.0, 400, 5)};
+    REQUIRE(stt_shapes_choose(s, 2, &pr, 0, &c) == 0);
+    stt_shapes_prices near = {0.04, 0.5 * c.breakeven_gib_hour};
+    REQUIRE(stt_shapes_choose(s, 2, &near, 2.0, &c) == 0);
+    v = stt_shapes_verdict(s, 2, &c, 2.0);
+    CHECK(strstr(reason(v, 2), "turns to") != NULL);
+    CHECK(strcmp(json_string_value(json_object_get(v, "confidence")), "established") != 0);
+    json_decref(v);
+    CHECK(stt_shapes_verdict(s, 0, &c, 0) == NULL);
+}
+
 static void test_read_and_bad_input(void)
 {
     json_t *doc = json_load_file(STT_SOURCE_DIR "/tests/data/results/shapes/shapes.json", 0, NULL);
@@ -102,6 +164,7 @@ int main(void)
     TEST_RUN(test_cheapest_under_the_objective);
     TEST_RUN(test_close_costs_are_undetermined);
     TEST_RUN(test_price_sensitivity);
+    TEST_RUN(test_scale_verdict);
     TEST_RUN(test_read_and_bad_input);
     return test_summary();
 }
