@@ -70,7 +70,7 @@ tests() {
 
 audio() {
   if [[ $full -eq 1 ]]; then
-    build/sttbench audio --corpus corpus --spawn --max-duration 60 --out "$out/audio"
+    build/sttbench audio --corpus corpus --spawn --max-duration 65 --out "$out/audio"
   else
     build/sttbench audio --corpus corpus --spawn --quick --profiles balanced --out "$out/audio"
   fi
