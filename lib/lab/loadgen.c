@@ -747,6 +747,26 @@ static double ru_seconds(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Whether the windows of an open loop with random arrivals can tell a steady
+ * run from an unsteady one. The perf_analyzer rule presumes windows that hold
+ * many requests: a Poisson count of k varies by 1/sqrt(k), so 10% on
+ * throughput is within reach only from 100 per window, and a p95 of fewer
+ * moves by more than that between windows of a perfectly steady server.
+ * Below that the rule would call every run unstable whatever the server did;
+ * the decision then rests on the interval over the repeats. A closed loop, or
+ * constant arrivals, is always judged. */
+#define JUDGED_PER_WINDOW 100
+
+static int stability_judged(const stt_load_step *s, const stt_load_result *out)
+{
+    if (s->mode != STT_LOAD_OPEN || s->arrival == STT_ARRIVAL_CONSTANT) return 1;
+    int nw = out->nwindows;
+    if (nw < STT_LOAD_STABLE_WINDOWS) return 0;
+    for (int i = nw - STT_LOAD_STABLE_WINDOWS; i < nw; i++)
+        if (out->window_n[i] < JUDGED_PER_WINDOW) return 0;
+    return 1;
+}
+
 static void summarise(const stt_load_params *p, const stt_load_step *s, worker *ws, int n,
                       int64_t start, int64_t end, stt_load_result *out)
 {
@@ -801,7 +821,6 @@ static void summarise(const stt_load_params *p, const stt_load_step *s, worker *
             audio += bb->audio_s;
         }
     }
-    (void)s;
     out->rps = done / len;
     out->ok_rps = ok / len;
     out->audio_s_per_s = audio / len;
@@ -833,6 +852,7 @@ static void summarise(const stt_load_params *p, const stt_load_step *s, worker *
                                    STT_LOAD_STABLE_TOL) &&
                   stt_stats_stable(out->window_p95_s, (size_t)nw, STT_LOAD_STABLE_WINDOWS,
                                    STT_LOAD_STABLE_TOL);
+    out->stability_judged = stability_judged(s, out);
 }
 
 int stt_load_run_step(const stt_load_params *p, const stt_load_step *s, stt_load_result *out,

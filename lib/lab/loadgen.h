@@ -150,6 +150,10 @@ typedef struct {
     double window_latency_uncorrected_s[STT_LOAD_MAX_WINDOWS];
     /* The perf_analyzer rule on the last windows: 2xx throughput and p95. */
     int stable;
+    /* 0 when an open loop with random arrivals had fewer than 100 requests
+     * in one of those windows: too few for the rule to tell a steady server
+     * from arrival noise (loadgen.c); stable then says nothing. */
+    int stability_judged;
     double cpu_user_s, cpu_sys_s; /* generator CPU over the step */
     long peak_rss_kb;             /* generator peak RSS so far */
     /* CPU time of the busiest generator thread over its running time, as a

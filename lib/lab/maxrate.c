@@ -47,12 +47,13 @@ stt_probe_verdict stt_maxrate_verdict(const stt_sweep_summary *s, double slo, do
     stt_probe_verdict v;
     /* A clear failure stays one however unsteady the runs: failures over the
      * budget, or a p95 interval wholly above the objective. A pass needs
-     * stable runs. */
+     * runs that are stable, or too small per window for stability to be
+     * judged (loadgen.c), when the interval over the repeats decides. */
     if (s->n && s->failure_rate > budget) {
         v = STT_PROBE_FAIL, w = "failed requests over the error budget";
     } else if (isfinite(s->p95_slo_ci.lo) && s->p95_slo_ci.lo > slo) {
         v = STT_PROBE_FAIL, w = "the p95 interval is above the objective";
-    } else if (!s->stable) {
+    } else if (s->unstable) {
         v = STT_PROBE_UNSTABLE, w = "a run stayed unstable (excluded)";
     } else if (!isfinite(s->p95_slo_ci.lo) || !isfinite(s->p95_slo_ci.hi)) {
         v = STT_PROBE_UNDETERMINED, w = "n too small for a p95";

@@ -131,7 +131,9 @@ int stt_sweep_measure(const stt_sweep_params *p, const stt_load_step *step, cons
             fprintf(p->progress, "  %s: %llu requests, %llu failed, %s%s\n", label,
                     (unsigned long long)(out->res.completed + out->res.dropped),
                     (unsigned long long)stt_load_failures(&out->res),
-                    out->res.stable ? "stable" : "unstable",
+                    out->res.stable             ? "stable"
+                    : out->res.stability_judged ? "unstable"
+                                                : "too few per window to judge stability",
                     settled ? " (a clear failure: not lengthened)"
                     : last  ? ""
                     : trace ? "; measuring again"
@@ -330,6 +332,8 @@ int stt_sweep_summarize(const stt_sweep_point *pt, stt_sweep_summary *o)
     for (int r = 0; r < pt->nruns; r++) {
         const stt_load_result *res = &pt->runs[r].res;
         o->stable &= res->stable != 0;
+        o->unstable |= res->stability_judged && !res->stable;
+        o->unjudged |= !res->stability_judged;
         o->saturated |= res->saturated != 0;
         if (res->busiest_thread_cpu > o->busiest_thread_cpu)
             o->busiest_thread_cpu = res->busiest_thread_cpu;

@@ -96,6 +96,8 @@ typedef struct stt_sweep_repeat {
 /* A point's figures, from its runs (stt_sweep_summarize). */
 typedef struct stt_sweep_summary {
     int stable;                /* every run ended stable */
+    int unstable;              /* some run judged (loadgen.h: stability_judged) was not */
+    int unjudged;              /* some run had too few requests per window to judge */
     int saturated;             /* a generator thread was the bottleneck in some run */
     double busiest_thread_cpu; /* the highest over the runs */
     uint64_t n, ok, failed;    /* counted requests (completed + dropped), 2xx, the rest */

@@ -329,10 +329,11 @@ static json_t *maxrate_json(const stt_maxrate *mr)
         json_t *runs = json_array();
         for (int r = 0; r < pr->pt.nruns; r++) {
             const stt_sweep_repeat *rp = &pr->pt.runs[r];
-            json_array_append_new(runs, json_pack("{s:I, s:I, s:o, s:b, s:i}", "n",
+            json_array_append_new(runs, json_pack("{s:I, s:I, s:o, s:b, s:b, s:i}", "n",
                                                   (json_int_t)rp->res.nsamples, "failed",
                                                   (json_int_t)stt_load_failures(&rp->res), "p95_s",
                                                   num(run_p95(&rp->res)), "stable", rp->res.stable,
+                                                  "stability_judged", rp->res.stability_judged,
                                                   "attempts", rp->attempts));
         }
         json_array_append_new(
@@ -342,6 +343,8 @@ static json_t *maxrate_json(const stt_maxrate *mr)
                               (json_int_t)s->failed, "failure_rate", num(s->failure_rate),
                               "failure_ci", ci_json(s->failure_ci), "p95_s", num(s->p95_slo),
                               "p95_ci", ci_json(s->p95_slo_ci), "stable", s->stable, "runs", runs));
+        json_object_set_new(json_array_get(probes, json_array_size(probes) - 1), "stability_judged",
+                            json_boolean(!s->unjudged));
     }
     json_t *j = json_object();
     json_object_set_new(j, "slo_p95_s", num(mr->slo_p95_s));
@@ -643,7 +646,10 @@ static void maxrate_text(const stt_maxrate *mr, int md, FILE *f)
         if (md)
             fprintf(f, "| %.4g/s | %d | %llu | %s | %s | %s | %s: %s |\n", p->rate, p->pt.nruns,
                     (unsigned long long)s->n, ms_ci(a, sizeof a, s->p95_slo, s->p95_slo_ci), fl,
-                    s->stable ? "yes" : "**no**", stt_probe_verdict_name(p->verdict), p->why);
+                    s->stable     ? "yes"
+                    : s->unstable ? "**no**"
+                                  : "too few per window to judge",
+                    stt_probe_verdict_name(p->verdict), p->why);
         else
             fprintf(f, "  %9.4g/s  runs %d  n %-6llu  p95 %-26s  failed %-22s %s (%s)\n", p->rate,
                     p->pt.nruns, (unsigned long long)s->n,

@@ -15,6 +15,7 @@
 typedef struct {
     double s, mu, fail, fail_from;
     int calls, ramp_every; /* every ramp_every-th run is unstable (0: none) */
+    int unjudged;          /* every run too small per window to judge stability */
     stt_load_arrival seen;
 } server;
 
@@ -49,6 +50,8 @@ static int run(void *arg, const stt_load_params *p, const stt_load_step *s, stt_
     for (int w = 0; w < 5; w++)
         out->window_ok_rps[w] = s->rate;
     out->stable = !(v->ramp_every && v->calls % v->ramp_every == 0);
+    out->stability_judged = !v->unjudged;
+    if (v->unjudged) out->stable = 0;
     return 0;
 }
 
@@ -141,6 +144,29 @@ static void test_unstable_probes_never_pass(void)
     stt_maxrate_free(&m);
 }
 
+/* Runs too small per window to judge stability (a Poisson open loop of a
+ * few dozen requests): the interval over the repeats decides, so a rate well
+ * under the objective still passes. */
+static void test_unjudged_probes_rest_on_the_interval(void)
+{
+    server v = {.s = 0.5, .mu = 10, .fail_from = 1e9, .unjudged = 1};
+    stt_load_params lp;
+    stt_maxrate_params p = params(&v, &lp);
+    p.max_probes = 6;
+    stt_maxrate m;
+    char err[256];
+    REQUIRE(stt_maxrate_search(&p, &m, err, sizeof err) == 0);
+    CHECK(m.max_rate > 0);
+    int passed = 0;
+    for (int i = 0; i < m.nprobes; i++) {
+        CHECK(m.probes[i].verdict != STT_PROBE_UNSTABLE);
+        passed += m.probes[i].verdict == STT_PROBE_PASS;
+        CHECK(m.probes[i].pt.sum.unjudged && !m.probes[i].pt.sum.unstable);
+    }
+    CHECK(passed > 0);
+    stt_maxrate_free(&m);
+}
+
 static void test_verdicts_and_params(void)
 {
     stt_sweep_summary s;
@@ -161,6 +187,9 @@ static void test_verdicts_and_params(void)
     s.p95_slo_ci = (stt_interval){NAN, NAN, NAN};
     CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_UNDETERMINED);
     s.stable = 0;
+    s.unjudged = 1; /* not stable, but too small to judge: the interval decides */
+    CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_UNDETERMINED);
+    s.unstable = 1;
     CHECK(stt_maxrate_verdict(&s, 2, 0.01, NULL) == STT_PROBE_UNSTABLE);
     /* unsteady but clearly failing: a failure */
     s.failure_rate = 0.2;
@@ -200,6 +229,7 @@ int main(void)
     TEST_RUN(test_search_brackets_the_objective);
     TEST_RUN(test_failures_count);
     TEST_RUN(test_unstable_probes_never_pass);
+    TEST_RUN(test_unjudged_probes_rest_on_the_interval);
     TEST_RUN(test_verdicts_and_params);
     return test_summary();
 }
