@@ -1,6 +1,7 @@
 /* sttbench shapes: which pod shape, measured side by side (lib/lab/shapes.h,
  * docs/SCALING.md). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "api.h"
 #include "error.h"
 #include "parse.h"
+#include "results.h"
 #include "shapes.h"
 #include "sttbench.h"
 
@@ -21,6 +23,7 @@ static void usage(FILE *f, const stt_shapes_params *d)
             "                       [--memory chosen|all|none] [--memory-queue Q]\n"
             "                       [--max-upload-mb %.0f] [--max-duration-s %.0f]\n"
             "                       [--quick] [--out DIR] [--sttd PATH] [--seed N]\n"
+            "       sttbench shapes --rejudge SHAPES_JSON [--out DIR]\n"
             "\n"
             "The pod shape measured: C CPUs as k pods of C/k cores (k = 1, 2, 4, ...), each pod\n"
             "sttd with C/k workers in its own network namespace on its own CPUs, behind haproxy\n"
@@ -58,9 +61,13 @@ static void usage(FILE *f, const stt_shapes_params *d)
             "  --out DIR              results folder (results/shapes)\n"
             "  --sttd PATH            the server binary (sttd beside sttbench)\n"
             "  --seed N               order and arrivals (%llu)\n"
+            "  --rejudge FILE         measure nothing: the choice and the verdict of FILE again,\n"
+            "                         by these rules, with its own prices and objective;\n"
+            "                         written to --out or beside FILE\n"
             "  --help\n"
             "\n"
-            "Writes DIR/shapes.json and DIR/shapes_report.md. Exit status: 0 done or skipped,\n"
+            "Writes DIR/shapes.json (its \"verdict\" answers when to scale up and when out)\n"
+            "and DIR/shapes_report.md. Exit status: 0 done or skipped,\n"
             "1 failure, 2 usage or a configuration this machine cannot hold.\n",
             d->profile, d->long_share, d->load, d->repeats, d->price_core_hour, d->price_gib_hour,
             d->max_upload_mb, d->max_duration_s, stt_profile_list(), d->profile, d->short_file,
@@ -80,11 +87,42 @@ static int bad(const char *opt, const char *what, const char *got)
     return 2;
 }
 
+/* --rejudge FILE: the choice and verdict of FILE again, by these rules;
+ * written to DIR (--out) or beside FILE. */
+static int rejudge_main(const char *file, const char *out)
+{
+    char err[1024] = "", dir[PATH_MAX];
+    json_t *doc = stt_results_load(file, STT_RESULTS_SHAPES, NULL, err, sizeof err);
+    if (!doc) {
+        fprintf(stderr, "sttbench shapes: %s\n", err);
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "%s", out ? out : file);
+    if (!out) {
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(dir, sizeof dir, ".");
+    }
+    int rc = stt_shapes_rejudge(doc, err, sizeof err);
+    if (!rc) rc = stt_shapes_write(doc, dir, err, sizeof err);
+    if (!rc) stt_shapes_print(doc, stdout);
+    json_decref(doc);
+    if (rc) {
+        fprintf(stderr, "sttbench shapes: %s: %s\n", file, err);
+        return rc == STT_EINVAL ? 2 : 1;
+    }
+    printf("rejudged: %s/shapes.json and %s/shapes_report.md\n", dir, dir);
+    return 0;
+}
+
 int bench_shapes_main(int argc, char **argv)
 {
     stt_shapes_params p = stt_shapes_default_params();
     const char *out = "results/shapes";
-    int quick = 0;
+    int quick = 0, out_given = 0;
+    const char *rejudge = NULL;
     static const struct option opts[] = {{"cores", 1, 0, 'c'},
                                          {"profile", 1, 0, 'p'},
                                          {"profiles", 1, 0, 'P'},
@@ -108,6 +146,7 @@ int bench_shapes_main(int argc, char **argv)
                                          {"out", 1, 0, 'o'},
                                          {"sttd", 1, 0, 't'},
                                          {"seed", 1, 0, 'e'},
+                                         {"rejudge", 1, 0, 'R'},
                                          {"help", 0, 0, 'h'},
                                          {0, 0, 0, 0}};
     optind = 1;
@@ -194,6 +233,7 @@ int bench_shapes_main(int argc, char **argv)
             break;
         case 'o':
             out = optarg;
+            out_given = 1;
             break;
         case 't':
             p.sttd = optarg;
@@ -206,6 +246,9 @@ int bench_shapes_main(int argc, char **argv)
             p.seed = s;
             break;
         }
+        case 'R':
+            rejudge = optarg;
+            break;
         case 'h':
             usage(stdout, &p);
             return 0;
@@ -218,6 +261,7 @@ int bench_shapes_main(int argc, char **argv)
         fprintf(stderr, "sttbench shapes: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
+    if (rejudge) return rejudge_main(rejudge, out_given ? out : NULL);
     if (stt_profile_index(p.profile) < 0) return bad("--profile", stt_profile_list(), p.profile);
     if (quick) {
         stt_shapes_params d = stt_shapes_default_params(), q = p;

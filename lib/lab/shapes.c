@@ -404,6 +404,27 @@ static json_t *choice_json(const stt_shape *s, int n, const stt_shapes_choice *c
                      "at_memory_price", scales, "verdicts", v);
 }
 
+int stt_shapes_rejudge(json_t *doc, char *err, size_t errlen)
+{
+    const json_t *cfg = json_object_get(doc, "config");
+    stt_shape sh[STT_SHAPES_MAX];
+    int n = json_object_get(doc, "skipped") ? 0 : stt_shapes_read(doc, sh, STT_SHAPES_MAX);
+    if (n < 1) return stt_seterr(err, errlen, STT_EINVAL, "no measured shapes in the document");
+    stt_shapes_prices pr = {stt_results_get_num(cfg, "price_core_hour"),
+                            stt_results_get_num(cfg, "price_gib_hour")};
+    double slo = stt_results_get_num(cfg, "slo_p95_s");
+    if (!(slo > 0)) slo = 0;
+    stt_shapes_choice c;
+    if (stt_shapes_choose(sh, n, &pr, slo, &c))
+        return stt_seterr(err, errlen, STT_EINVAL, "the document's prices are not usable");
+    json_object_set_new(doc, "choice", choice_json(sh, n, &c, slo));
+    json_object_set_new(doc, "verdict", stt_shapes_verdict(sh, n, &c, slo));
+    json_object_set_new(doc, "rejudged",
+                        json_string("the choice and the verdict recomputed from these "
+                                    "measurements by `sttbench shapes --rejudge`"));
+    return 0;
+}
+
 static json_t *config_json(const srun *R)
 {
     const stt_shapes_params *p = R->p;

@@ -94,6 +94,13 @@ void stt_shapes_quick(stt_shapes_params *p);
  * removed on every path and on SIGINT/SIGTERM/SIGHUP. */
 int stt_shapes_run(const stt_shapes_params *p, json_t **doc, char *err, size_t errlen);
 
+/* Recomputes the "choice" and the "verdict" of a shapes.json document from
+ * its measurements, prices and objective (config), and marks it "rejudged":
+ * what a newer version of the rules says about the same data. The worst-case
+ * memory stays the one measured for the choice of the run. 0, or STT_EINVAL
+ * when the document holds no measured shape. */
+int stt_shapes_rejudge(json_t *doc, char *err, size_t errlen);
+
 /* Writes DIR/shapes.json and DIR/shapes_report.md. 0 or STT_EIO. */
 int stt_shapes_write(const json_t *doc, const char *dir, char *err, size_t errlen);
 

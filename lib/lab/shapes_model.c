@@ -274,8 +274,30 @@ json_t *stt_shapes_verdict(const stt_shape *s, int n, const stt_shapes_choice *c
                                    "More rounds (`sttbench shapes --repeats N`), until the cost "
                                    "interval clears 1. ");
     } else {
-        json_array_append_new(why, json_string("only one shape was measured: nothing to compare"));
-        conf = "undetermined";
+        /* No runner-up: the other shapes are over the objective, or were not
+         * measured; the chosen one's tail is then the deciding figure. */
+        size_t tl = 0;
+        text[0] = 0;
+        for (int i = 0; i < n && tl < sizeof text; i++)
+            if (i != c->chosen && s[i].ok && c->v[i].slo == 1)
+                tl += (size_t)snprintf(text + tl, sizeof text - tl,
+                                       "%s%s: short requests' p95 %.3g s [%.3g, %.3g], over the "
+                                       "objective, so it is out",
+                                       tl ? "; " : "", shape_name(b, sizeof b, &s[i]), c->v[i].p95,
+                                       c->v[i].p95_lo, c->v[i].p95_hi);
+        json_array_append_new(why, json_string(tl ? text
+                                                  : "only one shape was measured: nothing to "
+                                                    "compare"));
+        if (!tl) conf = "undetermined";
+        if (slo > 0) {
+            char fig[64];
+            snprintf(fig, sizeof fig, "short requests' p95 on %s", shape_name(a, sizeof a, ch));
+            json_object_set_new(v, "figure",
+                                json_pack("{s:s, s:o, s:[o, o], s:i, s:s}", "name", fig, "value",
+                                          stt_results_num(cv->p95), "ci",
+                                          stt_results_num(cv->p95_lo), stt_results_num(cv->p95_hi),
+                                          "n", ch->np95, "unit", "s"));
+        }
     }
     if (slo > 0) {
         snprintf(text, sizeof text,

@@ -68,6 +68,10 @@ static void choice_text(const json_t *doc, FILE *f)
     fprintf(f, "Chosen: %.0f pod(s) of %.0f core(s): %s (%s).", stt_results_get_num(s, "pods"),
             stt_results_get_num(s, "cores_per_pod"), json_string_value(json_object_get(c, "basis")),
             json_string_value(json_object_get(c, "confidence")));
+    const json_t *v = json_object_get(doc, "verdict");
+    if (json_string_value(json_object_get(v, "answer")))
+        fprintf(f, "\nScale up or out: %s (%s).", json_string_value(json_object_get(v, "answer")),
+                json_string_value(json_object_get(v, "confidence")) ?: "undetermined");
     double be = stt_results_get_num(c, "breakeven_gib_hour");
     if (isfinite(be))
         fprintf(f, " The runner-up would cost the same at a memory price of %.4g per GiB-hour.",

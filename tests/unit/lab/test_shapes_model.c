@@ -124,6 +124,18 @@ static void test_scale_verdict(void)
     CHECK(strstr(json_string_value(json_object_get(v, "answer")), "No measured shape") != NULL);
     CHECK_STR_EQ(json_string_value(json_object_get(v, "confidence")), "undetermined");
     json_decref(v);
+    /* the other shape is over the objective: it is out, and the chosen one's
+     * tail decides */
+    stt_shape over[2] = {make(1, 2, 10.0, 1.0, 400, 5), make(2, 1, 12.0, 3.0, 300, 5)};
+    REQUIRE(stt_shapes_choose(over, 2, &pr, 2.0, &c) == 0);
+    REQUIRE(c.chosen == 0 && c.runner_up == -1);
+    v = stt_shapes_verdict(over, 2, &c, 2.0);
+    CHECK(strstr(reason(v, 0), "2x1: short requests' p95 3") != NULL);
+    CHECK(strstr(reason(v, 0), "over the objective, so it is out") != NULL);
+    f = json_object_get(v, "figure");
+    CHECK(strstr(json_string_value(json_object_get(f, "name")), "p95 on 1x2") != NULL);
+    CHECK(json_integer_value(json_object_get(f, "n")) == 5);
+    json_decref(v);
     /* a choice that turns with the memory price is at best likely */
     stt_shape s[2] = {make(1, 2, 10.0, 1.0, 400, 5), make(2, 1, 10.5, 1.0, 400, 5)};
     REQUIRE(stt_shapes_choose(s, 2, &pr, 0, &c) == 0);
@@ -134,6 +146,25 @@ static void test_scale_verdict(void)
     CHECK(strcmp(json_string_value(json_object_get(v, "confidence")), "established") != 0);
     json_decref(v);
     CHECK(stt_shapes_verdict(s, 0, &c, 0) == NULL);
+}
+
+/* The same measurements judged again: a verdict, marked as rejudged; a
+ * document without shapes is refused. */
+static void test_rejudge(void)
+{
+    json_t *doc = json_load_file(STT_SOURCE_DIR "/tests/data/results/shapes/shapes.json", 0, NULL);
+    REQUIRE(doc);
+    char err[256] = "";
+    REQUIRE(stt_shapes_rejudge(doc, err, sizeof err) == 0);
+    json_t *v = json_object_get(doc, "verdict");
+    CHECK_STR_EQ(json_string_value(json_object_get(v, "question")), "scale");
+    CHECK(json_string_value(json_object_get(v, "answer")) != NULL);
+    CHECK(json_is_object(json_object_get(doc, "choice")));
+    CHECK(json_string_value(json_object_get(doc, "rejudged")) != NULL);
+    json_decref(doc);
+    json_t *empty = json_pack("{s:[]}", "shapes");
+    CHECK(stt_shapes_rejudge(empty, err, sizeof err) == STT_EINVAL);
+    json_decref(empty);
 }
 
 static void test_read_and_bad_input(void)
@@ -165,6 +196,7 @@ int main(void)
     TEST_RUN(test_close_costs_are_undetermined);
     TEST_RUN(test_price_sensitivity);
     TEST_RUN(test_scale_verdict);
+    TEST_RUN(test_rejudge);
     TEST_RUN(test_read_and_bad_input);
     return test_summary();
 }
