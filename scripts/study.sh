@@ -10,7 +10,7 @@
 #   CPU profile with the quota and the thread search at the largest core count,
 #   the pod shapes with their memory limit (as root), replicas behind haproxy
 #   against the planner at three utilisations (as root), the service benchmark;
-#   about an hour on 2 cores).
+#   well over an hour on 2 cores).
 # A step that fails is reported and the study goes on; the exit status is 1 when
 # any step failed. Results go to OUT (default results/study), the report to
 # OUT/report/. Each step prints the time it took; the last lines sum them up.

@@ -2,12 +2,12 @@ set key left top
 set grid
 set xlabel 'audio duration (s)'
 set datafile missing 'nan'
-f0_0(x) = 0.15476034 + 0.0406016149*x
-f0_1(x) = 0.00921992326 + 0.0786120867*x
-f1_0(x) = 0.412360584 + 0.166992265*x
-f1_1(x) = 0.0226084282 + 0.268782981*x
-f2_0(x) = 0.959517958 + 0.476545768*x
-f2_1(x) = 0 + 0.744737261*x
+f0_0(x) = 0.101535303 + 0.0440173912*x
+f0_1(x) = 0 + 0.0723917237*x
+f1_0(x) = 0.289713183 + 0.134641055*x
+f1_1(x) = 0.061079261 + 0.194407044*x
+f2_0(x) = 1.04883193 + 0.398183014*x
+f2_1(x) = 0 + 0.67231871*x
 set terminal pngcairo size 900,560
 set output 'time_vs_duration.png'
 set ylabel 'processing time (s), median and 95% interval'

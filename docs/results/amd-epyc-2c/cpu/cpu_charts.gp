@@ -12,6 +12,18 @@ plot x with lines dashtype 3 title 'linear', 'cpu_charts.dat' index 0 using 1:2:
 unset xrange
 unset yrange
 unset title
+set output 'capacity.png'
+set title 'Equal capacity: weak / strong (95% intervals; 1 = no difference)'
+set xlabel ''
+set ylabel 'weak / strong'
+set xrange [-0.5:3.5]
+set yrange [0:*]
+set xtics rotate by 0
+plot 'cpu_charts.dat' index 3 using 1:3:4:5:xtic(2) with yerrorbars pt 7 ps 1.5 title 'measured', 1 with lines dashtype 2 title 'equal'
+unset xrange
+unset yrange
+unset title
+set xtics autofreq
 set output 'latency_vs_threads.png'
 set title 'One long request against threads per request (95% intervals)'
 set xlabel 'threads per request'
@@ -34,6 +46,18 @@ plot x with lines dashtype 3 title 'linear', 'cpu_charts.dat' index 0 using 1:2:
 unset xrange
 unset yrange
 unset title
+set output 'capacity.svg'
+set title 'Equal capacity: weak / strong (95% intervals; 1 = no difference)'
+set xlabel ''
+set ylabel 'weak / strong'
+set xrange [-0.5:3.5]
+set yrange [0:*]
+set xtics rotate by 0
+plot 'cpu_charts.dat' index 3 using 1:3:4:5:xtic(2) with yerrorbars pt 7 ps 1.5 title 'measured', 1 with lines dashtype 2 title 'equal'
+unset xrange
+unset yrange
+unset title
+set xtics autofreq
 set output 'latency_vs_threads.svg'
 set title 'One long request against threads per request (95% intervals)'
 set xlabel 'threads per request'
