@@ -1,17 +1,17 @@
-# Charts of load_steps.dat; run from this folder: gnuplot load.gp
+# Charts of load_steps.dat and load_distribution.dat; run from this folder: gnuplot load.gp
 set grid
 set key top left
 set xlabel 'concurrency (requests in flight)'
 do for [fmt in 'png svg'] {
   if (fmt eq 'png') { set terminal pngcairo size 900,560 } else { set terminal svg size 900,560 }
   set output 'load_throughput.'.fmt
-  set ylabel 'throughput (requests/s)'
-  set title 'Throughput against offered load'
-  plot 'load_steps.dat' using 1:2 with linespoints title 'achieved'
+  set ylabel '2xx throughput (requests/s)'
+  set title 'Throughput against offered load (median of windows, 95% interval)'
+  plot 'load_steps.dat' using 1:2:3:4 with yerrorlines title 'measured'
   set output 'load_latency.'.fmt
-  set ylabel 'latency (s)'
-  set title 'Latency percentiles against offered load'
-  plot 'load_steps.dat' using 1:3 with linespoints title 'p50', '' using 1:5 with linespoints title 'p95', '' using 1:6 with linespoints title 'p99', '' using 1:7 with linespoints title 'p99.9'
+  set ylabel 'latency (s), failures included'
+  set title 'Latency against offered load (missing: n too small)'
+  plot 'load_steps.dat' using 1:5 with linespoints title 'p50', '' using 1:6:7:8 with yerrorlines title 'p95 (95% interval)', '' using 1:9 with linespoints title 'p99'
   set output 'load_distribution.'.fmt
   set title 'Latency distribution of each step'
   set xlabel 'percentile'
