@@ -404,6 +404,18 @@ static json_t *choice_json(const stt_shape *s, int n, const stt_shapes_choice *c
                      "at_memory_price", scales, "verdicts", v);
 }
 
+/* Chooses among sh[0..n) and writes "choice" and "verdict" into doc; the
+ * run and --rejudge both judge through it. 0, or stt_shapes_choose()'s error. */
+static int judge(json_t *doc, const stt_shape *sh, int n, const stt_shapes_prices *pr, double slo,
+                 stt_shapes_choice *c)
+{
+    int rc = stt_shapes_choose(sh, n, pr, slo, c);
+    if (rc) return rc;
+    json_object_set_new(doc, "choice", choice_json(sh, n, c, slo));
+    json_object_set_new(doc, "verdict", stt_shapes_verdict(sh, n, c, slo));
+    return 0;
+}
+
 int stt_shapes_rejudge(json_t *doc, char *err, size_t errlen)
 {
     const json_t *cfg = json_object_get(doc, "config");
@@ -415,10 +427,8 @@ int stt_shapes_rejudge(json_t *doc, char *err, size_t errlen)
     double slo = stt_results_get_num(cfg, "slo_p95_s");
     if (!(slo > 0)) slo = 0;
     stt_shapes_choice c;
-    if (stt_shapes_choose(sh, n, &pr, slo, &c))
+    if (judge(doc, sh, n, &pr, slo, &c))
         return stt_seterr(err, errlen, STT_EINVAL, "the document's prices are not usable");
-    json_object_set_new(doc, "choice", choice_json(sh, n, &c, slo));
-    json_object_set_new(doc, "verdict", stt_shapes_verdict(sh, n, &c, slo));
     json_object_set_new(doc, "rejudged",
                         json_string("the choice and the verdict recomputed from these "
                                     "measurements by `sttbench shapes --rejudge`"));
@@ -684,9 +694,7 @@ int stt_shapes_run(const stt_shapes_params *p, json_t **doc_out, char *err, size
     int n = stt_shapes_read(doc, sh, STT_SHAPES_MAX);
     stt_shapes_prices pr = {p->price_core_hour, p->price_gib_hour};
     stt_shapes_choice c;
-    if (!rc && n > 0 && stt_shapes_choose(sh, n, &pr, R->slo, &c) == 0) {
-        json_object_set_new(doc, "choice", choice_json(sh, n, &c, R->slo));
-        json_object_set_new(doc, "verdict", stt_shapes_verdict(sh, n, &c, R->slo));
+    if (!rc && n > 0 && judge(doc, sh, n, &pr, R->slo, &c) == 0) {
         if (c.chosen >= 0)
             say(p, "chosen: %dx%d (%s)", sh[c.chosen].pods, sh[c.chosen].cores, c.confidence);
         rc = worst_case(R, doc, &c, err, errlen);

@@ -6,6 +6,7 @@
  * the test results, regression.json's verdict); nothing here recomputes a
  * decision. A verdict stated without a confidence, or not stated at all, is
  * "undetermined", and the summary says so. */
+#include "fit.h"
 #include "internal.h"
 
 #include <math.h>
@@ -263,7 +264,9 @@ static void answer_scale(doc *d, const stt_report *r, const stt_report_decision 
                  rpt_cite(d, cpu, "", "%s.cores", base),
                  rpt_cite_ci(d, cpu, "", base, "efficiency", "efficiency_ci", "n"),
                  rpt_cite_ci(d, cpu, "x", base, "latency_speedup", "latency_speedup_ci", NULL),
-                 rpt_jnum_at(cpu, "%s.efficiency_ci[0]", base) >= 0.9 ? "little" : "some");
+                 rpt_jnum_at(cpu, "%s.efficiency_ci[0]", base) >= STT_FIT_LINEAR_EFFICIENCY
+                     ? "little"
+                     : "some");
     }
     if (dc->best_cores > 0)
         snprintf(now, sizeof now, "the generated deployment uses pods of %d core%s", dc->best_cores,
