@@ -95,7 +95,7 @@ typedef struct {
 
 typedef struct {
     uint32_t done, ok;
-    double audio_s, lat_sum, unc_sum;
+    double audio_s, lat_sum;
 } bin;
 
 /* The send schedule of one thread in an open loop. */
@@ -356,7 +356,6 @@ static void complete(worker *w, slot *sl, CURLcode res)
                 b->ok++;
                 b->audio_s += audio;
                 b->lat_sum += lat;
-                b->unc_sum += unc;
             }
         }
     }
@@ -747,24 +746,123 @@ static double ru_seconds(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* Whether the windows of an open loop with random arrivals can tell a steady
- * run from an unsteady one. The perf_analyzer rule presumes windows that hold
- * many requests: a Poisson count of k varies by 1/sqrt(k), so 10% on
- * throughput is within reach only from 100 per window, and a p95 of fewer
- * moves by more than that between windows of a perfectly steady server.
- * Below that the rule would call every run unstable whatever the server did;
- * the decision then rests on the interval over the repeats. A closed loop, or
- * constant arrivals, is always judged. */
+/* Whether the windows can tell a steady run from an unsteady one. The
+ * perf_analyzer rule presumes windows that hold many requests. In an open
+ * loop with random arrivals a Poisson count of k varies by 1/sqrt(k), so 10%
+ * on throughput is within reach only from 100 per window, and a p95 of fewer
+ * moves by more than that between windows of a perfectly steady server. A
+ * closed loop's count windows have no counting noise, but their p95 needs a
+ * few answers (STT_LOAD_JUDGED_CLOSED). Below that the rule would call every
+ * run unstable whatever the server did; the decision then rests on the
+ * interval over the repeats. Constant arrivals are always judged. */
 #define JUDGED_PER_WINDOW 100
 
 static int stability_judged(const stt_load_step *s, const stt_load_result *out)
 {
-    if (s->mode != STT_LOAD_OPEN || s->arrival == STT_ARRIVAL_CONSTANT) return 1;
+    if (s->mode == STT_LOAD_OPEN && s->arrival == STT_ARRIVAL_CONSTANT) return 1;
+    if (s->mode == STT_LOAD_CLOSED && out->window_count < STT_LOAD_JUDGED_CLOSED) return 0;
     int nw = out->nwindows;
     if (nw < STT_LOAD_STABLE_WINDOWS) return 0;
+    uint64_t least = s->mode == STT_LOAD_CLOSED ? STT_LOAD_JUDGED_CLOSED : JUDGED_PER_WINDOW;
     for (int i = nw - STT_LOAD_STABLE_WINDOWS; i < nw; i++)
-        if (out->window_n[i] < JUDGED_PER_WINDOW) return 0;
+        if (out->window_n[i] < least) return 0;
     return 1;
+}
+
+static int cmp_done(const void *a, const void *b)
+{
+    float x = ((const stt_load_sample *)a)->done_s, y = ((const stt_load_sample *)b)->done_s;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank p95 of n latencies, sorted in place; NaN for none. */
+static double p95_of(float *lat, size_t n)
+{
+    if (!n) return NAN;
+    qsort(lat, n, sizeof *lat, cmp_float);
+    size_t r = (size_t)ceil(0.95 * (double)n);
+    return lat[(r ? r : 1) - 1];
+}
+
+/* Count windows for a closed loop. A closed loop at c in flight answers a
+ * handful of long requests per time window, so a time window's throughput is
+ * a count of 1 to 3 that moves by a third with one answer, and the rule
+ * could never pass. Instead the last nw * k counted answers (k a multiple of
+ * c, so that c requests started together still fall into whole windows) are
+ * cut into windows of k, each timed from the answer before it to its last:
+ * k / that time has no counting noise. Returns 0 when there are too few
+ * answers for one round of c per window. */
+static int count_windows(const stt_load_step *s, int nw, stt_load_result *out)
+{
+    size_t c = (size_t)s->concurrency, n = out->nsamples;
+    if (n < 2 || (n - 1) / ((size_t)nw * c) < 1) return 0;
+    size_t k = (n - 1) / ((size_t)nw * c) * c, first = n - (size_t)nw * k;
+    stt_load_sample *by_done = malloc(n * sizeof *by_done);
+    float *lat = malloc(k * sizeof *lat);
+    int ok = by_done && lat;
+    if (ok) {
+        memcpy(by_done, out->samples, n * sizeof *by_done);
+        qsort(by_done, n, sizeof *by_done, cmp_done);
+    }
+    for (int wi = 0; ok && wi < nw; wi++) {
+        const stt_load_sample *w = by_done + first + (size_t)wi * k;
+        double span = (double)w[k - 1].done_s - (double)w[-1].done_s, lat_ok = 0;
+        size_t nok = 0;
+        for (size_t i = 0; i < k; i++) {
+            lat[i] = w[i].latency_s;
+            if (w[i].outcome == STT_LOAD_OK) nok++, lat_ok += w[i].latency_s;
+        }
+        if (!(span > 0)) ok = 0;
+        out->window_span_s[wi] = span;
+        out->window_rps[wi] = (double)k / span;
+        out->window_ok_rps[wi] = (double)nok / span;
+        out->window_latency_s[wi] = nok ? lat_ok / (double)nok : 0;
+        out->window_n[wi] = k;
+        out->window_p95_s[wi] = p95_of(lat, k);
+    }
+    free(by_done);
+    free(lat);
+    out->window_count = ok ? (int)k : 0;
+    return ok;
+}
+
+/* Equal time windows over the interval of len s, from the workers' bins
+ * (throughput) and the samples (each window's p95). */
+static void time_windows(worker *ws, int n, int64_t start, int64_t end, int nw,
+                         stt_load_result *out)
+{
+    double len = out->elapsed_s;
+    double wdone[STT_LOAD_MAX_WINDOWS] = {0}, wok[STT_LOAD_MAX_WINDOWS] = {0};
+    double wlat[STT_LOAD_MAX_WINDOWS] = {0};
+    int64_t nbins_used = (end - start + BIN_NS - 1) / BIN_NS;
+    for (int i = 0; i < n; i++) {
+        for (size_t b = 0; b < ws[i].nbins && (int64_t)b < nbins_used; b++) {
+            const bin *bb = &ws[i].bins[b];
+            /* Which window a bin belongs to, by its start time. */
+            int wi = (int)((double)b * BIN_NS / ((double)(end - start) / nw));
+            if (wi >= nw) wi = nw - 1;
+            wdone[wi] += bb->done;
+            wok[wi] += bb->ok;
+            wlat[wi] += bb->lat_sum;
+        }
+    }
+    float *lat = malloc((out->nsamples ? out->nsamples : 1) * sizeof *lat);
+    for (int wi = 0; wi < nw; wi++) {
+        out->window_span_s[wi] = len / nw;
+        out->window_rps[wi] = wdone[wi] / (len / nw);
+        out->window_ok_rps[wi] = wok[wi] / (len / nw);
+        out->window_latency_s[wi] = wok[wi] ? wlat[wi] / wok[wi] : 0;
+        /* The p95 over the counted requests that finished in the window
+         * (nearest rank, failures included). */
+        size_t k = 0;
+        double a = wi * len / nw, b = (wi + 1) * len / nw;
+        for (size_t i = 0; lat && i < out->nsamples; i++)
+            if (out->samples[i].done_s >= a && out->samples[i].done_s < b)
+                lat[k++] = out->samples[i].latency_s;
+        out->window_n[wi] = k;
+        out->window_p95_s[wi] = p95_of(lat, k);
+    }
+    free(lat);
 }
 
 static void summarise(const stt_load_params *p, const stt_load_step *s, worker *ws, int n,
@@ -802,52 +900,20 @@ static void summarise(const stt_load_params *p, const stt_load_step *s, worker *
              : p->windows > STT_LOAD_MAX_WINDOWS ? STT_LOAD_MAX_WINDOWS
                                                  : p->windows;
     out->nwindows = nw;
-    double wdone[STT_LOAD_MAX_WINDOWS] = {0}, wok[STT_LOAD_MAX_WINDOWS] = {0};
-    double wlat[STT_LOAD_MAX_WINDOWS] = {0}, wunc[STT_LOAD_MAX_WINDOWS] = {0};
     double done = 0, ok = 0, audio = 0;
     int64_t nbins_used = (end - start + BIN_NS - 1) / BIN_NS;
     for (int i = 0; i < n; i++) {
         for (size_t b = 0; b < ws[i].nbins && (int64_t)b < nbins_used; b++) {
-            const bin *bb = &ws[i].bins[b];
-            /* Which window a bin belongs to, by its start time. */
-            int wi = (int)((double)b * BIN_NS / ((double)(end - start) / nw));
-            if (wi >= nw) wi = nw - 1;
-            wdone[wi] += bb->done;
-            wok[wi] += bb->ok;
-            wlat[wi] += bb->lat_sum;
-            wunc[wi] += bb->unc_sum;
-            done += bb->done;
-            ok += bb->ok;
-            audio += bb->audio_s;
+            done += ws[i].bins[b].done;
+            ok += ws[i].bins[b].ok;
+            audio += ws[i].bins[b].audio_s;
         }
     }
     out->rps = done / len;
     out->ok_rps = ok / len;
     out->audio_s_per_s = audio / len;
-    for (int i = 0; i < nw; i++) {
-        out->window_rps[i] = wdone[i] / (len / nw);
-        out->window_ok_rps[i] = wok[i] / (len / nw);
-        out->window_latency_s[i] = wok[i] ? wlat[i] / wok[i] : 0;
-        out->window_latency_uncorrected_s[i] = wok[i] ? wunc[i] / wok[i] : 0;
-    }
-    /* Each window's p95 over the counted requests that finished in it
-     * (nearest rank, failures included). */
-    float *lat = out->samples ? malloc((out->nsamples ? out->nsamples : 1) * sizeof *lat) : NULL;
-    for (int wi = 0; wi < nw; wi++) {
-        size_t k = 0;
-        double a = wi * len / nw, b = (wi + 1) * len / nw;
-        for (size_t i = 0; lat && i < out->nsamples; i++)
-            if (out->samples[i].done_s >= a && out->samples[i].done_s < b)
-                lat[k++] = out->samples[i].latency_s;
-        out->window_n[wi] = k;
-        out->window_p95_s[wi] = NAN;
-        if (k) {
-            qsort(lat, k, sizeof *lat, cmp_float);
-            size_t r = (size_t)ceil(0.95 * (double)k);
-            out->window_p95_s[wi] = lat[(r ? r : 1) - 1];
-        }
-    }
-    free(lat);
+    if (s->mode != STT_LOAD_CLOSED || !out->samples || !count_windows(s, nw, out))
+        time_windows(ws, n, start, end, nw, out);
     out->stable = stt_stats_stable(out->window_ok_rps, (size_t)nw, STT_LOAD_STABLE_WINDOWS,
                                    STT_LOAD_STABLE_TOL) &&
                   stt_stats_stable(out->window_p95_s, (size_t)nw, STT_LOAD_STABLE_WINDOWS,

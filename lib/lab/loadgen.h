@@ -102,6 +102,9 @@ const char *stt_load_err_name(int cls);
  * within STT_LOAD_STABLE_TOL of their mean on throughput and on p95. */
 #define STT_LOAD_STABLE_WINDOWS 3
 #define STT_LOAD_STABLE_TOL 0.10
+/* Fewest answers per closed-loop window for the rule to judge: a p95 of
+ * fewer is one sample's latency. */
+#define STT_LOAD_JUDGED_CLOSED 5
 
 /* What became of one counted request. */
 #define STT_LOAD_OK (-1)                /* a 2xx answer */
@@ -137,22 +140,30 @@ typedef struct {
     /* Server-reported X-Queue-Time-Ms / X-Process-Time-Ms in microseconds;
      * empty when the server sends no such headers. */
     stt_histogram *queue, *process;
-    /* Per window of the interval: answers per second (all, and 2xx: warm-up
-     * requests answered inside the window count, it is what the server
-     * delivered then), the counted requests that finished in it and their p95
-     * (failures included; NaN when none), the mean 2xx latencies (s). */
+    /* Per window: answers per second (all, and 2xx), the counted requests
+     * that finished in it and their p95 (failures included; NaN when none),
+     * the mean 2xx latency (s) and the window's length (s).
+     * An open loop cuts the interval into equal time windows, in which
+     * warm-up requests answered count too (it is what the server delivered
+     * then). A closed loop cuts its last counted answers into windows of
+     * window_count answers each, a multiple of the concurrency, measuring the
+     * time each took, as perf_analyzer's count windows do (loadgen.c says
+     * why); window_count is 0 where there were too few answers for that and
+     * time windows were used. */
     int nwindows;
+    int window_count;
     double window_rps[STT_LOAD_MAX_WINDOWS];
     double window_ok_rps[STT_LOAD_MAX_WINDOWS];
     uint64_t window_n[STT_LOAD_MAX_WINDOWS];
     double window_p95_s[STT_LOAD_MAX_WINDOWS];
     double window_latency_s[STT_LOAD_MAX_WINDOWS];
-    double window_latency_uncorrected_s[STT_LOAD_MAX_WINDOWS];
+    double window_span_s[STT_LOAD_MAX_WINDOWS];
     /* The perf_analyzer rule on the last windows: 2xx throughput and p95. */
     int stable;
-    /* 0 when an open loop with random arrivals had fewer than 100 requests
-     * in one of those windows: too few for the rule to tell a steady server
-     * from arrival noise (loadgen.c); stable then says nothing. */
+    /* 0 when the windows hold too few requests for the rule to tell a steady
+     * server from counting noise (loadgen.c): an open loop with random
+     * arrivals under 100 in one of the last windows, a closed loop under
+     * STT_LOAD_JUDGED_CLOSED; stable then says nothing. */
     int stability_judged;
     double cpu_user_s, cpu_sys_s; /* generator CPU over the step */
     long peak_rss_kb;             /* generator peak RSS so far */

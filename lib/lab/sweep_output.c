@@ -124,22 +124,34 @@ static json_t *hist_json(const stt_histogram *h, double scale)
 
 /* ---- load.json ---- */
 
+/* A step's stability in words: "stable", "unstable" (a judged run was),
+ * or "too few per window to judge". */
+static const char *stability_name(const stt_sweep_summary *s)
+{
+    return s->stable ? "stable" : s->unstable ? "unstable" : "too few per window to judge";
+}
+
 static json_t *run_json(const stt_sweep_repeat *rp)
 {
     const stt_load_result *s = &rp->res;
     json_t *wins = json_array();
     for (int i = 0; i < s->nwindows; i++)
         json_array_append_new(
-            wins,
-            json_pack("{s:o, s:o, s:I, s:o, s:o}", "rps", num(s->window_rps[i]), "ok_rps",
-                      num(s->window_ok_rps[i]), "n", (json_int_t)s->window_n[i], "p95_s",
-                      num(s->window_p95_s[i]), "latency_ok_mean_s", num(s->window_latency_s[i])));
+            wins, json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}", "rps", num(s->window_rps[i]),
+                            "ok_rps", num(s->window_ok_rps[i]), "n", (json_int_t)s->window_n[i],
+                            "p95_s", num(s->window_p95_s[i]), "latency_ok_mean_s",
+                            num(s->window_latency_s[i]), "span_s", num(s->window_span_s[i])));
     json_t *j = json_object();
     json_object_set_new(j, "round", json_integer(rp->round));
     json_object_set_new(j, "attempts", json_integer(rp->attempts));
     json_object_set_new(j, "duration_s", num(rp->duration_s));
     json_object_set_new(j, "requests", json_integer(rp->requests));
     json_object_set_new(j, "stable", json_boolean(s->stable));
+    json_object_set_new(j, "stability_judged", json_boolean(s->stability_judged));
+    /* "count": windows of window_count answers each, timed; "time": equal
+     * lengths of the interval (loadgen.h). */
+    json_object_set_new(j, "windows_by", json_string(s->window_count ? "count" : "time"));
+    json_object_set_new(j, "window_count", json_integer(s->window_count));
     json_object_set_new(j, "elapsed_s", num(s->elapsed_s));
     json_object_set_new(j, "n", json_integer((json_int_t)s->nsamples));
     json_object_set_new(j, "sent", json_integer((json_int_t)s->sent));
@@ -231,6 +243,7 @@ static json_t *step_json(const stt_sweep_point *pt)
         json_object_set_new(j, "arrival", json_string(stt_load_arrival_name(pt->step.arrival)));
     json_object_set_new(j, "repeats", json_integer(pt->nruns));
     json_object_set_new(j, "stable", json_boolean(s->stable));
+    json_object_set_new(j, "stability", json_string(stability_name(s)));
     json_object_set_new(j, "saturated", json_boolean(s->saturated));
     json_object_set_new(j, "busiest_thread_cpu", num(s->busiest_thread_cpu));
     json_object_set_new(j, "n", json_integer((json_int_t)s->n));
@@ -547,8 +560,8 @@ static void notes_text(const stt_sweep *sw, int md, FILE *f)
         sat += sw->points[i].sum.saturated;
     if (un) {
         fprintf(f,
-                "%s%d step(s) unstable after lengthening, reported and excluded from every "
-                "decision:",
+                "%s%d step(s) unstable, or with too few answers per window to judge, after "
+                "lengthening, reported and excluded from every decision:",
                 md ? "\n" : "warning: ", un);
         for (int i = 0; i < sw->npoints; i++)
             if (!sw->points[i].sum.stable)
@@ -584,7 +597,10 @@ static void table(const stt_sweep *sw, int md, FILE *f)
         ms(mx, sizeof mx, s->lat[5]);
         snprintf(fl, sizeof fl, "%llu (%.1f%%)", (unsigned long long)s->failed,
                  100 * (isfinite(s->failure_rate) ? s->failure_rate : 0));
-        const char *st = s->stable ? "yes" : md ? "**no**" : "UNSTABLE";
+        const char *st = s->stable      ? "yes"
+                         : !s->unstable ? (md ? "**too few per window to judge**" : "TOO-FEW")
+                         : md           ? "**no**"
+                                        : "UNSTABLE";
         if (md)
             fprintf(f, "| %s | %d | %llu | %s | %.3g | %s | %s | %s | %s | %s | %s%s |\n", off,
                     pt->nruns, (unsigned long long)s->n, t, s->audio_s_per_s, p50, p95, p99, mx, fl,
@@ -670,16 +686,19 @@ void stt_sweep_write_markdown(const stt_sweep *sw, const stt_maxrate *mr, const 
     fprintf(f, "# %s\n\n", title);
     if (sw) {
         fprintf(f,
-                "%s loop%s%s; %d run(s) per step%s; a run whose last three windows differed by "
-                "more than 10%% on 2xx throughput or p95 was measured again at twice the length "
-                "(at most %d time(s)). Latencies in milliseconds from each request's scheduled "
+                "%s loop%s%s; %d run(s) per step%s; a run whose last three windows%s differed by "
+                "more than 10%% on 2xx throughput or p95, or held too few answers to judge, was "
+                "measured again at twice the length (at most %d time(s)). Latencies in "
+                "milliseconds from each request's scheduled "
                 "send time, **failed requests included, timed to their failure**; a percentile "
                 "is shown only where n supports it (\"n too small\"). 2xx/s: the median of "
                 "every window of every run, with its 95%% interval. Data: `load.json`.\n\n",
                 sw->mode == STT_LOAD_OPEN ? "Open" : "Closed",
                 sw->mode == STT_LOAD_OPEN ? ", " : "",
                 sw->mode == STT_LOAD_OPEN ? stt_load_arrival_name(sw->arrival) : "", sw->nrounds,
-                sw->nrounds > 1 ? ", in shuffled rounds" : "", sw->max_extend);
+                sw->nrounds > 1 ? ", in shuffled rounds" : "",
+                sw->mode == STT_LOAD_OPEN ? "" : " (each an equal count of answers, timed)",
+                sw->max_extend);
         table(sw, 1, f);
         fputc('\n', f);
         knee_text(sw, 1, f);

@@ -18,8 +18,8 @@ int pf_count_rounds(pf_config *c, int n, double saturation)
         c->nvalid += c->valid[i];
         c->thr_v[i] = c->valid[i] ? c->thr[i] : NAN;
         for (int role = 0; role < PF_NROLES; role++)
-            c->lat_v[role][i] = c->valid[i] ? c->lat[role][i] : NAN;
-        c->npois_v[i] = c->valid[i] ? c->npois[i] : 0;
+            c->lat_v[role][i] = i < n ? c->lat[role][i] : NAN;
+        c->npois_v[i] = i < n ? c->npois[i] : 0;
         if (c->valid[i] && isfinite(c->thr[i])) counted[k++] = c->thr[i];
     }
     c->saturated = c->nvalid >= STT_ROUNDS_MIN;

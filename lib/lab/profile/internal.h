@@ -68,9 +68,12 @@ typedef struct pf_config {
     stt_cpulimit_throttling th; /* summed over the throughput measurements */
     int have_th;
     stt_memusage peak;
-    /* derived: a round's visit counts only when its saturated run used
-     * >= params.saturation of the CPUs given (the machine gave the server what
-     * it was given); the *_v arrays hold the counted rounds (NaN elsewhere) */
+    /* derived: a round's throughput counts only when its saturated run used
+     * >= params.saturation of the CPUs given (the server, not the generator
+     * sharing the machine, set the pace); its single-request latencies and its
+     * Poisson phase, separate trials that need no saturation, count in every
+     * measured round. The *_v arrays hold the counted rounds (NaN elsewhere);
+     * valid and nvalid are the throughput's. */
     int valid[PF_R], nvalid;
     double thr_v[PF_R], lat_v[PF_NROLES][PF_R];
     size_t npois_v[PF_R];

@@ -68,6 +68,10 @@ static void steps_table(doc *d, const src *ld, int v2)
             snprintf(p95, sizeof p95, "%s", pct_cell(d, ld, i, "p95", 95, n));
         }
         int stable = json_is_true(json_object_get(s, "stable"));
+        const char *why = json_string_value(json_object_get(s, "stability"));
+        char no[96];
+        snprintf(no, sizeof no, "%s: excluded from decisions",
+                 why && strcmp(why, "stable") && strcmp(why, "unstable") ? why : "no");
         rpt_trow(d, 0, "%zu|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s", i,
                  json_string_value(json_object_get(s, "mode")),
                  rpt_cite(d, ld, "", "steps[%zu].offered", i),
@@ -78,7 +82,7 @@ static void steps_table(doc *d, const src *ld, int v2)
                  tp, rpt_cite(d, ld, "", "steps[%zu].audio_s_per_s", i),
                  pct_cell(d, ld, i, "p50", 50, n), p95, pct_cell(d, ld, i, "p99", 99, n),
                  v2 ? rpt_cite(d, ld, "", "steps[%zu].failed", i) : "not recorded",
-                 stable ? "yes" : "no: excluded from decisions");
+                 stable ? "yes" : no);
     }
 }
 
@@ -174,7 +178,8 @@ void rpt_sec_load(doc *d, const stt_report *r, const stt_report_params *p)
     int v2 = is_v2(ld);
     if (v2)
         rpt_para(d, "Each step: n counted requests over its runs; 2xx throughput is the median of "
-                    "every measurement window with its 95%% interval; latencies are timed from "
+                    "every measurement window with its 95%% interval (a closed loop's windows are "
+                    "equal counts of answers, timed); latencies are timed from "
                     "each request's scheduled send and include failed requests, timed to their "
                     "failure; a percentile is shown only where n supports it. A step is stable "
                     "when its last three windows agree within 10%% on throughput and p95; an "

@@ -3,6 +3,7 @@
  * Run as `test_loadgen --serve PORT` it serves only the fast handler until
  * killed, a trivial target for measuring the generator itself (docs/LOAD.md). */
 #include <curl/curl.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -198,18 +199,56 @@ static void test_closed_duration_warmup(void)
     CHECK(r.rps > 20);
     CHECK(r.nwindows == 5);
     /* Each window's requests and p95; the verdict is the perf_analyzer rule on
-     * 2xx throughput and p95 of the last three. */
+     * 2xx throughput and p95 of the last three. A closed loop's windows are
+     * its last answers in equal counts, a multiple of the concurrency: all
+     * but fewer than one round of 2 per window are in them. */
     uint64_t in_windows = 0;
+    CHECK(r.window_count > 0 && r.window_count % 2 == 0);
     for (int i = 0; i < r.nwindows; i++) {
         in_windows += r.window_n[i];
-        CHECK(r.window_n[i] > 0 && r.window_p95_s[i] > 0);
+        CHECK(r.window_n[i] == (uint64_t)r.window_count && r.window_p95_s[i] > 0);
         CHECK(r.window_ok_rps[i] <= r.window_rps[i] + 1e-9);
+        CHECK(r.window_span_s[i] > 0);
     }
-    CHECK(in_windows <= r.nsamples && in_windows + 4 >= r.nsamples);
+    CHECK(in_windows < r.nsamples && r.nsamples - in_windows <= 5 * 2);
+    CHECK(r.stability_judged);
     CHECK(r.stable == (stt_stats_stable(r.window_ok_rps, 5, 3, 0.10) &&
                        stt_stats_stable(r.window_p95_s, 5, 3, 0.10)));
     CHECK(r.cpu_user_s + r.cpu_sys_s > 0);
     CHECK(r.peak_rss_kb > 0);
+    stt_load_result_free(&r);
+}
+
+/* A closed loop on a server that answers one request every 50 ms: time
+ * windows of a short step would hold two or three answers each and move by a
+ * third with one of them; count windows time a fixed number of answers and
+ * find the steady 20/s the server gives. */
+static void test_closed_count_windows(void)
+{
+    stt_load_params p = get_params("/slow");
+    stt_load_step s = closed_step(2, 0);
+    s.duration_s = 2.2;
+    stt_load_result r;
+    char err[256];
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    CHECK(r.ok >= 30);
+    CHECK(r.window_count >= STT_LOAD_JUDGED_CLOSED && r.window_count % 2 == 0);
+    for (int i = 0; i < r.nwindows; i++) {
+        CHECK(r.window_n[i] == (uint64_t)r.window_count);
+        CHECK(r.window_ok_rps[i] > 17 && r.window_ok_rps[i] < 23);
+        CHECK(fabs(r.window_span_s[i] - r.window_count * 0.05) < 0.1 * r.window_count * 0.05);
+    }
+    CHECK(r.stability_judged);
+    CHECK(r.stable);
+    stt_load_result_free(&r);
+
+    /* Fewer answers than one round of 2 per window: time windows, and
+     * too few to judge. */
+    s.duration_s = 0.3;
+    REQUIRE(stt_load_run_step(&p, &s, &r, err, sizeof err) == 0);
+    CHECK(r.completed <= 10);
+    CHECK(r.window_count == 0);
+    CHECK(!r.stability_judged);
     stt_load_result_free(&r);
 }
 
@@ -532,6 +571,7 @@ int main(int argc, char **argv)
     }
     TEST_RUN(test_closed_exact_count);
     TEST_RUN(test_closed_duration_warmup);
+    TEST_RUN(test_closed_count_windows);
     TEST_RUN(test_error_classes);
     TEST_RUN(test_connect_refused);
     TEST_RUN(test_post_upload_and_headers);

@@ -40,7 +40,11 @@ static void synth(stt_load_result *r, size_t n, double tput, double lo, double h
         r->window_n[w] = n / 5;
     }
     r->stable = stt_stats_stable(r->window_ok_rps, 5, 3, 0.10);
+    r->stability_judged = 1;
 }
+
+/* The concurrency whose runs hold too few answers per window to judge; 0: none. */
+static int unjudged_c;
 
 static int run(void *arg, const stt_load_params *p, const stt_load_step *s, stt_load_result *out,
                char *err, size_t errlen)
@@ -52,6 +56,7 @@ static int run(void *arg, const stt_load_params *p, const stt_load_step *s, stt_
         /* c=8 never settles */
         synth(out, s->requests > 0 ? (size_t)s->requests : 150, tput, 0.45 * k, 0.55 * k,
               c == 8 ? 0.2 : 0);
+        if (c == unjudged_c) out->stable = out->stability_judged = 0;
         return 0;
     }
     stt_mgc_params q = stt_mgc_default_params();
@@ -129,6 +134,10 @@ static void test_load_json(void)
         CHECK(json_array_size(json_object_get(s, "runs")) == 2);
     }
     CHECK(json_is_false(json_object_get(json_array_get(steps, 3), "stable")));
+    CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(steps, 3), "stability")),
+                 "unstable");
+    CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(steps, 0), "stability")),
+                 "stable");
     /* the rounds, each a permutation */
     CHECK(json_array_size(json_object_get(doc, "order")) == 2);
     /* decisions */
@@ -282,6 +291,39 @@ static int check_citations(const char *md, const char *from, json_t *doc, int *c
     return bad;
 }
 
+/* A step whose runs held too few answers per window is not called unstable:
+ * it says so, and stays out of the decisions like an unstable one. */
+static void test_unjudged_step(void)
+{
+    unjudged_c = 4;
+    stt_sweep sw;
+    stt_maxrate mr;
+    json_t *doc = make_doc(&sw, &mr);
+    unjudged_c = 0;
+    REQUIRE(doc);
+    json_t *s4 = json_array_get(json_object_get(doc, "steps"), 2);
+    CHECK(json_number_value(json_object_get(s4, "offered")) == 4);
+    CHECK(json_is_false(json_object_get(s4, "stable")));
+    CHECK_STR_EQ(json_string_value(json_object_get(s4, "stability")),
+                 "too few per window to judge");
+    CHECK(json_is_false(
+        json_object_get(json_array_get(json_object_get(s4, "runs"), 0), "stability_judged")));
+    CHECK(metric(doc, "load/c=4/throughput_rps") == NULL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    stt_sweep_write_markdown(&sw, &mr, "Load test", 0, f);
+    stt_sweep_print(&sw, f);
+    fclose(f);
+    CHECK(strstr(buf, "| **too few per window to judge** |"));
+    CHECK(strstr(buf, "TOO-FEW"));
+    CHECK(strstr(buf, "each an equal count of answers, timed"));
+    free(buf);
+    json_decref(doc);
+    stt_sweep_free(&sw);
+    stt_maxrate_free(&mr);
+}
+
 static void test_report_sections(void)
 {
     stt_sweep sw;
@@ -331,6 +373,7 @@ static void test_report_sections(void)
 int main(void)
 {
     TEST_RUN(test_load_json);
+    TEST_RUN(test_unjudged_step);
     TEST_RUN(test_report_sections);
     return test_summary();
 }
