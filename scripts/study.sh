@@ -82,11 +82,11 @@ load() {
   sttd_start build || return 1
   if [[ $full -eq 1 ]]; then
     build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-      --concurrency 1,2,4 --duration 10 --warmup 3 --repeats 3 --max-extend 1 \
+      --concurrency 1,2,4 --duration 60 --warmup 3 --repeats 3 --max-extend 1 \
       --find-max-rate --slo p95=3 --min-requests 30 --max-probes 4 --out "$out/load"
   else
     build/sttbench load --url "$STTD_URL" --file corpus/speech_0008s.wav \
-      --model fast --concurrency 1,2 --duration 8 --warmup 1 --repeats 3 --max-extend 0 \
+      --model fast --concurrency 1,2 --requests 32 --warmup 1 --repeats 3 --max-extend 0 \
       --out "$out/load"
   fi
   rc=$?

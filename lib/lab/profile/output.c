@@ -143,10 +143,14 @@ static json_t *analysis_json(const stt_profile *r, int quota)
         const stt_scaling_point *pt = &s->pt[j];
         const pf_config *c = &r->cfg[r->series_cfg[quota][j]];
         if (pt->excluded) {
+            /* Its throughput is out; its long request, timed alone, is not. */
             json_array_append_new(
-                exc, json_pack("{s:i, s:s, s:o, s:o}", "cores", c->c.cores, "reason",
+                exc, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "cores", c->c.cores, "reason",
                                c->excluded_why[0] ? c->excluded_why : c->status, "audio_s_per_s",
-                               NUM(pt->x.median), "long_latency_s", NUM(pt->lat.median)));
+                               NUM(pt->x.median), "long_latency_s", NUM(pt->lat.median),
+                               "long_latency_ci", pair(pt->lat.median_ci.lo, pt->lat.median_ci.hi),
+                               "latency_speedup", NUM(pt->lat_speedup.value), "latency_speedup_ci",
+                               est_ci(&pt->lat_speedup)));
             continue;
         }
         json_array_append_new(

@@ -231,6 +231,32 @@ static void answer_cpu(doc *d, const stt_report *r)
                    rpt_kind_cmd[K_CPU]);
 }
 
+/* The cpuset analysis's point at its largest core count past the first:
+ * its path in base ("" for none) and whether its throughput counts (in
+ * series) or was left out (in excluded, its long request still timed). */
+static int largest_cpuset_point(const src *cpu, char *base, size_t len, int *included)
+{
+    *base = 0;
+    int a = cpu ? rpt_analysis_index(cpu, "cpuset") : -1;
+    if (a < 0) return 0;
+    json_t *an = json_array_get(rpt_jpath(cpu->j, "analysis"), (size_t)a);
+    long best = 1;
+    const char *lists[] = {"series", "excluded"};
+    for (int l = 0; l < 2; l++) {
+        json_t *pts = json_object_get(an, lists[l]);
+        for (size_t i = 0; i < json_array_size(pts); i++) {
+            long c = (long)json_integer_value(json_object_get(json_array_get(pts, i), "cores"));
+            if (c <= best) continue;
+            best = c;
+            *included = l == 0;
+            snprintf(base, len, "analysis[%d].%s[%zu]", a, lists[l], i);
+        }
+    }
+    /* Series need two included points for an efficiency. */
+    if (*included && json_array_size(json_object_get(an, "series")) < 2) *included = 0;
+    return *base != 0;
+}
+
 static void answer_scale(doc *d, const stt_report *r, const stt_report_decision *dc)
 {
     const char *q = "3. When to scale up and when out?";
@@ -247,16 +273,11 @@ static void answer_scale(doc *d, const stt_report *r, const stt_report_decision 
         return answer_stated(d, q, &v, extra);
     }
     const src *ld = rpt_primary(r, K_LOAD), *cpu = rpt_primary(r, K_CPU);
-    char in_pod[900] = "", now[512], out[512];
+    char in_pod[1200] = "", now[512], out[512], base[64];
     /* Without the shape experiment, what one pod's scaling says: an
      * interval, though not on the question itself. */
-    int a = cpu ? rpt_analysis_index(cpu, "cpuset") : -1;
-    size_t ns = a >= 0 ? json_array_size(json_object_get(
-                             json_array_get(rpt_jpath(cpu->j, "analysis"), (size_t)a), "series"))
-                       : 0;
-    if (ns >= 2) {
-        char base[64];
-        snprintf(base, sizeof base, "analysis[%d].series[%zu]", a, ns - 1);
+    int included = 0;
+    if (largest_cpuset_point(cpu, base, sizeof base, &included) && included)
         snprintf(in_pod, sizeof in_pod,
                  "Measured in one pod: at %s cores the throughput scaling efficiency is %s and "
                  "one long request runs %s faster than on one core, so a bigger pod costs "
@@ -267,6 +288,20 @@ static void answer_scale(doc *d, const stt_report *r, const stt_report_decision 
                  rpt_jnum_at(cpu, "%s.efficiency_ci[0]", base) >= STT_FIT_LINEAR_EFFICIENCY
                      ? "little"
                      : "some");
+    else if (*base && isfinite(rpt_jnum_at(cpu, "%s.latency_speedup", base))) {
+        /* The reason up to its details: "not saturated (...) in 2 of 5 rounds". */
+        char why[200], path[96];
+        snprintf(path, sizeof path, "%s.reason", base);
+        const char *reason = rpt_jstr_at(cpu, path);
+        snprintf(why, sizeof why, "%s", reason ? reason : "the one-core reference was left out");
+        why[strcspn(why, ":")] = 0;
+        snprintf(in_pod, sizeof in_pod,
+                 "Measured in one pod: at %s cores one long request runs %s faster than on one "
+                 "core, so a bigger pod shortens long requests; its throughput there was left "
+                 "out (%s), so what a bigger pod costs in throughput per core is not measured. ",
+                 rpt_cite(d, cpu, "", "%s.cores", base),
+                 rpt_cite_ci(d, cpu, "x", base, "latency_speedup", "latency_speedup_ci", NULL),
+                 why);
     }
     if (dc->best_cores > 0)
         snprintf(now, sizeof now, "the generated deployment uses pods of %d core%s", dc->best_cores,

@@ -649,6 +649,26 @@ static void test_summary_scale(void)
     CHECK(strstr(md, "costs little throughput per core"));
     CHECK(strstr(md, "which states no verdict here"));
     free(md);
+    /* the 2-core throughput left out: its long request, timed alone, still
+     * gives the answer an interval, and the answer says what is missing */
+    snprintf(dir, sizeof dir, "%s/scale-cpu-excluded", test_tmpdir());
+    cpu = stt_results_new(STT_RESULTS_CPU, "cpu", NULL);
+    json_object_set_new(
+        cpu, "analysis",
+        json_pack("[{s:s, s:[{s:i, s:f, s:[f, f], s:i}], s:[{s:i, s:s, s:f, s:[f, f]}]}]", "mode",
+                  "cpuset", "series", "cores", 1, "efficiency", 1.0, "efficiency_ci", 1.0, 1.0, "n",
+                  5, "excluded", "cores", 2, "reason",
+                  "not saturated (the generator took the CPU) in 2 of 5 rounds: details",
+                  "latency_speedup", 1.4, "latency_speedup_ci", 1.2, 1.6));
+    put_doc(cpu, dir, "cpu/cpu.json");
+    md = render_dir(dir, 0);
+    REQUIRE(md);
+    CHECK(strstr(md, "**3. When to scale up and when out?** *undetermined*. Measured in one pod: "
+                     "at 2 ["));
+    CHECK(strstr(md, "one long request runs 1.4 x [1.2, 1.6] ["));
+    CHECK(strstr(md, "left out (not saturated (the generator took the CPU) in 2 of 5 rounds)"));
+    CHECK(strstr(md, "throughput scaling efficiency") == NULL);
+    free(md);
 }
 
 static void test_tested_established_with_regression(void)
