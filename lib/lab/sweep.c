@@ -372,6 +372,13 @@ int stt_sweep_summarize(const stt_sweep_point *pt, stt_sweep_summary *o)
     free(x);
     x = stt_sweep_latencies(pt, 0, 1, &n);
     p95_of(x, n, &o->p95_slo, &o->p95_slo_ci);
+    /* Interpolated between the slowest answer and a miss, the p95 is no
+     * latency: it lies among the misses. */
+    double slowest = -1;
+    for (size_t i = 0; x && i < n; i++)
+        if (x[i] < STT_SWEEP_MISS_S && x[i] > slowest) slowest = x[i];
+    if (isfinite(o->p95_slo) && o->p95_slo > slowest && o->p95_slo < STT_SWEEP_MISS_S)
+        o->p95_slo = STT_SWEEP_MISS_S;
     free(x);
     return 0;
 }

@@ -7,10 +7,60 @@
 #include "rounds.h"
 #include "stats.h"
 
-int pf_count_rounds(pf_config *c, int n, double saturation)
+static int measures_throughput(const pf_config *c)
+{
+    return (c->c.measure & STT_PROFILE_M_THROUGHPUT) && !strcmp(c->status, "ok");
+}
+
+/* Round i of c counts for its throughput. */
+static int counts(const pf_config *c, int i, double saturation)
+{
+    return c->util[i] >= saturation && isfinite(c->thr[i]) && c->thr[i] > 0;
+}
+
+/* The machine's speed in each of the first n rounds as the configurations
+ * of c's phase other than c saw it: the median of their counted
+ * throughputs, each relative to its own median (a median, so that one
+ * configuration that moves on its own does not move the others' speed
+ * much). Returns 0 (rel untouched) unless every round c counts has such a
+ * speed.
+ *
+ * Why: the rounds of one point are minutes apart, and a shared VM speeds up
+ * or slows down by a quarter in that time; every configuration of a round
+ * moves alike, and every decision is a per-round ratio that cancels it. The
+ * stability rule is therefore applied to throughput relative to the round's
+ * speed: what it catches is a configuration that moved against the others,
+ * not the machine. Leaving c out keeps its own swings from being divided
+ * away. No library offers this normalisation; it is a few lines. */
+static int round_speed(const stt_profile *r, const pf_config *c, int n, double saturation,
+                       double *rel)
+{
+    double seen[PF_R][PF_NC];
+    size_t cnt[PF_R] = {0};
+    for (int j = 0; j < r->n && j < PF_NC; j++) {
+        const pf_config *o = &r->cfg[j];
+        if (o == c || o->c.phase != c->c.phase || !measures_throughput(o)) continue;
+        double x[PF_R];
+        size_t k = 0;
+        for (int i = 0; i < n; i++)
+            if (counts(o, i, saturation)) x[k++] = o->thr[i];
+        if (!k) continue;
+        double med = stt_stats_quantile(x, k, 0.5);
+        for (int i = 0; i < n; i++)
+            if (counts(o, i, saturation)) seen[i][cnt[i]++] = o->thr[i] / med;
+    }
+    for (int i = 0; i < n; i++)
+        if (counts(c, i, saturation) && !cnt[i]) return 0;
+    for (int i = 0; i < n; i++)
+        rel[i] = cnt[i] ? stt_stats_quantile(seen[i], cnt[i], 0.5) : NAN;
+    return 1;
+}
+
+int pf_count_rounds(const stt_profile *r, pf_config *c, int n, double saturation)
 {
     int thr = (c->c.measure & STT_PROFILE_M_THROUGHPUT) != 0;
-    double counted[PF_R];
+    double counted[PF_R], speed[PF_R];
+    c->stable_relative = thr && round_speed(r, c, n, saturation, speed);
     int k = 0;
     c->nvalid = 0;
     for (int i = 0; i < PF_R; i++) {
@@ -20,19 +70,20 @@ int pf_count_rounds(pf_config *c, int n, double saturation)
         for (int role = 0; role < PF_NROLES; role++)
             c->lat_v[role][i] = i < n ? c->lat[role][i] : NAN;
         c->npois_v[i] = i < n ? c->npois[i] : 0;
-        if (c->valid[i] && isfinite(c->thr[i])) counted[k++] = c->thr[i];
+        if (c->valid[i] && isfinite(c->thr[i]))
+            counted[k++] = c->stable_relative ? c->thr[i] / speed[i] : c->thr[i];
     }
     c->saturated = c->nvalid >= STT_ROUNDS_MIN;
     c->stable = stt_stats_stable(counted, (size_t)k, 3, 0.10);
     return !thr || (c->saturated && c->stable);
 }
 
-static void derive(pf_config *c, double saturation)
+static void derive(const stt_profile *r, pf_config *c, double saturation)
 {
     c->excluded = 1;
     c->excluded_why[0] = 0;
     c->util_med = NAN;
-    int counts = pf_count_rounds(c, c->nrounds, saturation);
+    int point_counts = pf_count_rounds(r, c, c->nrounds, saturation);
     if (!(c->c.measure & STT_PROFILE_M_THROUGHPUT)) return;
     if (strcmp(c->status, "ok")) {
         snprintf(c->excluded_why, sizeof c->excluded_why, "%s: %.280s", c->status, c->reason);
@@ -52,9 +103,11 @@ static void derive(pf_config *c, double saturation)
                  STT_ROUNDS_MIN);
     else if (!c->stable)
         snprintf(c->excluded_why, sizeof c->excluded_why,
-                 "unstable: the last three counted rounds' throughput differ by more than 10%% "
-                 "of their mean");
-    c->excluded = !counts;
+                 "unstable: the last three counted rounds' throughput%s differ by more than 10%% "
+                 "of their mean",
+                 c->stable_relative ? ", each relative to the other configurations' in its round,"
+                                    : "");
+    c->excluded = !point_counts;
 }
 
 static void scaling_of(stt_profile *r, int quota)
@@ -215,7 +268,7 @@ static void verdict(stt_profile *r)
 void pf_analyse(stt_profile *r)
 {
     for (int i = 0; i < r->n; i++)
-        derive(&r->cfg[i], r->p.saturation);
+        derive(r, &r->cfg[i], r->p.saturation);
     scaling_of(r, 0);
     scaling_of(r, 1);
     quota_vs_cpuset(r);

@@ -79,6 +79,7 @@ typedef struct pf_config {
     size_t npois_v[PF_R];
     double util_med, util_max;
     int saturated, stable, excluded;
+    int stable_relative; /* stable was judged relative to the rounds' speed */
     char excluded_why[400];
 } pf_config;
 
@@ -180,9 +181,11 @@ void pf_progress(const stt_profile *r, const char *fmt, ...) __attribute__((form
 /* Fills c's validity and counted arrays over n rounds (a round counts when
  * the saturated run used at least `saturation` of the CPUs given); returns 1 when its
  * throughput point counts (at least STT_ROUNDS_MIN counted rounds, the last
- * three within 10%), 0 otherwise. Configurations without a throughput
- * measurement count every round. */
-int pf_count_rounds(pf_config *c, int n, double saturation);
+ * three within 10%, each relative to the speed the other configurations of
+ * its phase saw in its round where they were measured: analyse.c says why),
+ * 0 otherwise. Configurations without a throughput measurement count every
+ * round. */
+int pf_count_rounds(const stt_profile *r, pf_config *c, int n, double saturation);
 
 /* Saturation, stability and exclusion of each configuration, then the
  * scaling, quota, capacity and thread analyses and the verdict. */

@@ -70,6 +70,7 @@ static json_t *point_json(const stt_profile *r, const pf_config *c)
         json_object_set_new(t, "counted_rounds", cr);
         json_object_set_new(t, "saturated", json_boolean(c->saturated));
         json_object_set_new(t, "stable", json_boolean(c->stable));
+        json_object_set_new(t, "stable_relative_to_round", json_boolean(c->stable_relative));
         json_object_set_new(t, "excluded", json_boolean(c->excluded));
         json_object_set_new(t, "excluded_reason",
                             c->excluded_why[0] ? json_string(c->excluded_why) : json_null());

@@ -468,10 +468,10 @@ static void init_rounds(pf_config *c)
     c->pieces[0] = c->pieces[1] = NAN;
 }
 
-static int unstable(pf_config *c, int n, double saturation)
+static int unstable(const stt_profile *r, pf_config *c, int n, double saturation)
 {
     if (!(c->c.measure & STT_PROFILE_M_THROUGHPUT) || strcmp(c->status, "ok")) return 0;
-    return !pf_count_rounds(c, n, saturation);
+    return !pf_count_rounds(r, c, n, saturation);
 }
 
 static void run_phase(stt_profile *r, int phase, int sttd)
@@ -519,7 +519,7 @@ static void run_phase(stt_profile *r, int phase, int sttd)
         if (round == rounds - 1 && extra > 0 && rounds < PF_R) {
             int any = 0;
             for (int j = 0; j < n; j++)
-                any |= unstable(&r->cfg[idx[j]], rounds, r->p.saturation);
+                any |= unstable(r, &r->cfg[idx[j]], rounds, r->p.saturation);
             if (any) {
                 rounds++;
                 extra--;

@@ -2,12 +2,16 @@
  * what it says, and the plan measures what the machine allows: 1 and 2
  * cores on 2 CPUs with the curve beyond said to be unmeasured, the weak
  * cores only with a writable cgroup, 4 x 1.0 against 8 x 0.5 and 16 x 0.25 on
- * 16, threads searched up to twice the cores. */
+ * 16, threads searched up to twice the cores; the stability rule sees
+ * through the machine's drift between rounds but not through one
+ * configuration moving on its own. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "profile.h"
+#include "profile/internal.h"
 #include "testlib.h"
 
 static const stt_profile_config *find(const stt_profile_config *c, int n, const char *label)
@@ -138,6 +142,59 @@ static void test_plan_refuses_what_does_not_fit(void)
     CHECK(!strcmp(stt_profile_kind_name(STT_PROFILE_THREADS), "threads"));
 }
 
+/* Four configurations in one phase whose throughput follows the machine's
+ * speed in each round, the last three rounds 1.5, 1.8 and 2.1 times the
+ * first: each alone would be unstable (1.5 lies 17% under their mean), but
+ * relative to the others in its round it is steady. */
+static stt_profile *drifting(void)
+{
+    static const double speed[5] = {1.0, 1.2, 1.5, 1.8, 2.1};
+    stt_profile *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->n = 4;
+    for (int j = 0; j < r->n; j++) {
+        pf_config *c = &r->cfg[j];
+        c->c.measure = STT_PROFILE_M_THROUGHPUT;
+        c->status = "ok";
+        c->nrounds = 5;
+        for (int i = 0; i < PF_R; i++) {
+            c->util[i] = i < 5 ? 0.99 : NAN;
+            c->thr[i] = i < 5 ? (j + 1) * 3.0 * speed[i] : NAN;
+        }
+    }
+    return r;
+}
+
+static void test_stability_relative_to_rounds(void)
+{
+    stt_profile *r = drifting();
+    REQUIRE(r);
+    for (int j = 0; j < r->n; j++) {
+        CHECK(pf_count_rounds(r, &r->cfg[j], 5, 0.95) == 1);
+        CHECK(r->cfg[j].stable && r->cfg[j].stable_relative && r->cfg[j].saturated);
+    }
+    /* Alone in its phase, it has nothing to be relative to: the rule sees
+     * the drift. */
+    r->cfg[1].c.phase = r->cfg[2].c.phase = r->cfg[3].c.phase = 1;
+    CHECK(pf_count_rounds(r, &r->cfg[0], 5, 0.95) == 0);
+    CHECK(!r->cfg[0].stable && !r->cfg[0].stable_relative);
+    r->cfg[1].c.phase = r->cfg[2].c.phase = r->cfg[3].c.phase = 0;
+    /* One configuration 30% faster in the fourth round than the machine
+     * was: it is unstable; the other three, each measured against the
+     * median of the rest, are not. */
+    r->cfg[0].thr[3] *= 1.3;
+    CHECK(pf_count_rounds(r, &r->cfg[0], 5, 0.95) == 0);
+    CHECK(!r->cfg[0].stable && r->cfg[0].stable_relative);
+    for (int j = 1; j < r->n; j++)
+        CHECK(pf_count_rounds(r, &r->cfg[j], 5, 0.95) == 1);
+    /* A round that does not count (under the saturation share) is left out
+     * of the others' speed too. */
+    r->cfg[0].util[3] = 0.5;
+    CHECK(pf_count_rounds(r, &r->cfg[0], 5, 0.95) == 0); /* 4 counted rounds */
+    CHECK(!r->cfg[0].saturated && r->cfg[0].stable);
+    free(r);
+}
+
 int main(void)
 {
     TEST_RUN(test_defaults_and_quick);
@@ -145,5 +202,6 @@ int main(void)
     TEST_RUN(test_plan_without_cgroups);
     TEST_RUN(test_plan_on_sixteen_cores);
     TEST_RUN(test_plan_refuses_what_does_not_fit);
+    TEST_RUN(test_stability_relative_to_rounds);
     return test_summary();
 }

@@ -97,6 +97,9 @@ static void test_summary_rules(void)
     /* Fast 503s pull the timed p95 down at most; as misses they push the SLO
      * p95 up. */
     CHECK(s.p95_slo >= s.lat[2]);
+    /* 3 misses in 60: the 95th percentile falls past the slowest answer,
+     * among the misses, and is one, not a latency between the two */
+    CHECK(s.p95_slo == STT_SWEEP_MISS_S);
     CHECK(s.failure_rate == 0.05);
     CHECK(s.failure_ci.lo < 0.05 && s.failure_ci.hi > 0.05 && s.failure_ci.lo > 0);
     size_t n;
