@@ -68,8 +68,8 @@ typedef struct stt_profile_params {
     int extra_rounds;     /* rounds added while a throughput point is unstable (3; quick 0) */
     int requests;         /* completions timed per throughput measurement, rounded up to a
                            * multiple of the workers (8; quick 2) */
-    int scaling_latency;  /* one long request at every core count (1; quick 0: only where
-                           * the equal-capacity experiment needs it) */
+    int scaling_latency;  /* one long request at every core count (1; quick too: the
+                           * scale-up answer's interval rests on it) */
     int poisson;          /* requests per configuration per round under Poisson
                            * arrivals, 0: not measured (6; quick 0) */
     double poisson_load;  /* their offered rate, a fraction of the strong

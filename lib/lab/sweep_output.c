@@ -224,14 +224,21 @@ static json_t *uncorrected_json(const stt_sweep_point *pt)
     return j;
 }
 
-static json_t *step_json(const stt_sweep_point *pt)
+/* The failed requests of pt's runs by class: {"connect": n, ...}. */
+static json_t *errors_json(const stt_sweep_point *pt)
 {
-    const stt_sweep_summary *s = &pt->sum;
     uint64_t e[STT_LOAD_ERR_N];
     errors_of(pt, e);
     json_t *errs = json_object();
     for (int c = 0; c < STT_LOAD_ERR_N; c++)
         json_object_set_new(errs, stt_load_err_name(c), json_integer((json_int_t)e[c]));
+    return errs;
+}
+
+static json_t *step_json(const stt_sweep_point *pt)
+{
+    const stt_sweep_summary *s = &pt->sum;
+    json_t *errs = errors_json(pt);
     json_t *runs = json_array();
     for (int r = 0; r < pt->nruns; r++)
         json_array_append_new(runs, run_json(&pt->runs[r]));
@@ -356,8 +363,9 @@ static json_t *maxrate_json(const stt_maxrate *mr)
                               (json_int_t)s->failed, "failure_rate", num(s->failure_rate),
                               "failure_ci", ci_json(s->failure_ci), "p95_s", num(s->p95_slo),
                               "p95_ci", ci_json(s->p95_slo_ci), "stable", s->stable, "runs", runs));
-        json_object_set_new(json_array_get(probes, json_array_size(probes) - 1), "stability_judged",
-                            json_boolean(!s->unjudged));
+        json_t *last = json_array_get(probes, json_array_size(probes) - 1);
+        json_object_set_new(last, "stability_judged", json_boolean(!s->unjudged));
+        json_object_set_new(last, "errors", errors_json(&pr->pt));
     }
     json_t *j = json_object();
     json_object_set_new(j, "slo_p95_s", num(mr->slo_p95_s));
@@ -680,15 +688,28 @@ void stt_maxrate_print(const stt_maxrate *mr, FILE *f)
     checks_text(mr->checks, mr->nchecks, mr->servers, 0, f);
 }
 
+/* What became of a run that was not stable. */
+static const char *extend_text(int max_extend, char *buf, size_t len)
+{
+    if (max_extend < 1)
+        snprintf(buf, len, "one that was not was kept as it was (--max-extend 0)");
+    else
+        snprintf(buf, len,
+                 "one that was not was measured again at twice the length, at most %d "
+                 "time%s",
+                 max_extend, max_extend == 1 ? "" : "s");
+    return buf;
+}
+
 void stt_sweep_write_markdown(const stt_sweep *sw, const stt_maxrate *mr, const char *title,
                               int charts, FILE *f)
 {
     fprintf(f, "# %s\n\n", title);
     if (sw) {
         fprintf(f,
-                "%s loop%s%s; %d run(s) per step%s; a run whose last three windows%s differed by "
-                "more than 10%% on 2xx throughput or p95, or held too few answers to judge, was "
-                "measured again at twice the length (at most %d time(s)). Latencies in "
+                "%s loop%s%s; %d run(s) per step%s; a run is stable when its last three "
+                "windows%s agree within 10%% on 2xx throughput and p95 and hold enough answers "
+                "to judge; %s. Latencies in "
                 "milliseconds from each request's scheduled "
                 "send time, **failed requests included, timed to their failure**; a percentile "
                 "is shown only where n supports it (\"n too small\"). 2xx/s: the median of "
@@ -698,7 +719,7 @@ void stt_sweep_write_markdown(const stt_sweep *sw, const stt_maxrate *mr, const 
                 sw->mode == STT_LOAD_OPEN ? stt_load_arrival_name(sw->arrival) : "", sw->nrounds,
                 sw->nrounds > 1 ? ", in shuffled rounds" : "",
                 sw->mode == STT_LOAD_OPEN ? "" : " (each an equal count of answers, timed)",
-                sw->max_extend);
+                extend_text(sw->max_extend, (char[96]){0}, 96));
         table(sw, 1, f);
         fputc('\n', f);
         knee_text(sw, 1, f);

@@ -41,7 +41,6 @@ void stt_profile_quick(stt_profile_params *p)
     p->rounds = 5;
     p->extra_rounds = 0;
     p->requests = 2;
-    p->scaling_latency = 0;
     p->poisson = 0;
 }
 

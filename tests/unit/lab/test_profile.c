@@ -34,7 +34,7 @@ static void test_defaults_and_quick(void)
     CHECK(p.short_s == 8 && p.long_s == 60 && !p.quick);
     stt_profile_quick(&p);
     CHECK(p.quick && p.rounds == 5 && p.extra_rounds == 0 && p.requests == 2);
-    CHECK(!p.scaling_latency);
+    CHECK(p.scaling_latency); /* the scale answer's long-request speedup */
     CHECK(p.quota == 0 && p.threads == 0 && p.poisson == 0 && p.long_s == 28);
     CHECK(p.capacity == 1 && p.margin == 0.05); /* unchanged */
 }
@@ -64,7 +64,7 @@ static void test_plan_on_two_cores(void)
     CHECK(one->measure & STT_PROFILE_M_SHORT);
     CHECK(!(one->measure & STT_PROFILE_M_POISSON)); /* quick: no Poisson p95 */
     CHECK(two->workers == 2 && two->threads == 2 && !two->strong);
-    CHECK(!(two->measure & STT_PROFILE_M_LONG)); /* quick: no long request at 2 cores */
+    CHECK(two->measure & STT_PROFILE_M_LONG); /* quick too: the scale-up answer rests on it */
     CHECK(w->kind == STT_PROFILE_CAPACITY && w->cores == 2 && w->speed == 0.5 && w->workers == 2);
     CHECK(w->measure & STT_PROFILE_M_THROUGHPUT && w->measure & STT_PROFILE_M_LONG);
     CHECK(strstr(notes, "4 to 16 unmeasured") != NULL);

@@ -163,6 +163,8 @@ static void test_load_json(void)
     json_t *pr = json_object_get(m, "probes");
     CHECK(json_array_size(pr) >= 2);
     CHECK(json_array_size(json_object_get(json_array_get(pr, 0), "runs")) == 3);
+    CHECK(
+        json_is_integer(json_object_get(json_object_get(json_array_get(pr, 0), "errors"), "503")));
     /* The model describes the stand-in: below rho 0.9 a checked probe agrees
      * or is undetermined, never outside; where the model saturates but the
      * run looked steady, it is outside. */
