@@ -111,7 +111,7 @@ stt_pool_params stt_pool_default_params(void)
     p.vad = stt_vad_default_params();
     /* A guard against inputs that make the search run away, not a speed
      * target: the accurate profile's slowest pieces took 0.74 CPU s per audio
-     * second on a 2-core VM at a noisy hour (docs/results/amd-epyc-2c/audio,
+     * second on a 2-core VM at a noisy hour (docs/results/intel-xeon-2c/audio,
      * process_s_single), and a budget of 1.0 refused some of them. */
     p.max_rtf = 3.0;
     p.min_deadline_s = 5.0;
