@@ -3,7 +3,7 @@
 #   quick (default, under 10 minutes on 2 cores with the packages installed):
 #   the unit tests (the fast subset; the whole suite is scripts/run_all_tests.sh),
 #   a short audio benchmark, a short load sweep (profile fast), the quick CPU
-#   profile (cores, weak against strong at equal capacity), then the report; the
+#   profile (profile fast: cores, weak against strong at equal capacity), then the report; the
 #   scale-up-or-out answer then rests on the CPU profile and the model.
 #   --full: the comprehensive study (every test with coverage, files up to 1
 #   minute with all profiles, a longer load sweep and the max-rate search, the

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "error.h"
 #include "parse.h"
 #include "profile.h"
@@ -31,9 +32,11 @@ static void usage(FILE *f)
             "                      {bin} = this program's directory; {port} {workers} {threads}\n"
             "  --corpus DIR        corpus from `sttbench corpus` (corpus)\n"
             "  --out DIR           output directory (results/cpu)\n"
-            "  --quick             3-4 minutes on 2 cores: 5 rounds, 2 completions, a 28 s\n"
-            "                      long file timed only for weak against strong, no quota, no\n"
+            "  --quick             2-4 minutes on 2 cores: 5 rounds, 2 completions, a 28 s\n"
+            "                      long file, requests of the fast profile, no quota, no\n"
             "                      Poisson p95, no thread search; wider intervals\n"
+            "  --profile P         the requests' profile (the server's default, balanced;\n"
+            "                      quick fast)\n"
             "  --cores LIST        core counts (default 1,2,4,8,16 up to the usable CPUs)\n"
             "  --max-cores N       the profile's largest core count, unmeasured beyond (16)\n"
             "  --rounds N          interleaved rounds, n >= 5 (8; quick 5)\n"
@@ -96,7 +99,8 @@ static int parse(int argc, char **argv, options *o)
         {"speeds", 1, 0, 'S'}, {"period-us", 1, 0, 'P'}, {"poisson", 1, 0, 'p'},
         {"poisson-load", 1, 0, 'L'}, {"thread-search", 1, 0, 'T'}, {"short-s", 1, 0, 'a'},
         {"long-s", 1, 0, 'b'}, {"margin", 1, 0, 'g'}, {"seed", 1, 0, 'z'}, {"saturation", 1, 0, 'u'},
-        {"compare", 1, 0, 'x'}, {"price-core-hour", 1, 0, 'y'}, {"help", 0, 0, 'h'},
+        {"compare", 1, 0, 'x'}, {"price-core-hour", 1, 0, 'y'}, {"profile", 1, 0, 'm'},
+        {"help", 0, 0, 'h'},
         {0, 0, 0, 0}};
     /* clang-format on */
     /* --quick first, so that explicit options override its settings. */
@@ -168,6 +172,10 @@ static int parse(int argc, char **argv, options *o)
         case 'T':
             if (where(optarg, &o->p.threads))
                 return bad("thread-search", optarg, "all, largest or none");
+            break;
+        case 'm':
+            if (stt_profile_index(optarg) < 0) return bad("profile", optarg, stt_profile_list());
+            o->p.request_profile = optarg;
             break;
         case 'a':
             if (stt_parse_double(optarg, 0.1, 36000, &o->p.short_s))

@@ -277,6 +277,13 @@ int stt_capacity_analyse(const stt_capacity_input *in, const stt_capacity_params
         if (r->side == STT_CAP_NOT_MEASURED)
             k += (size_t)snprintf(out->summary + k, sizeof out->summary - k, "%s%s not measured",
                                   m ? "; " : "", metric_words((stt_capacity_metric)m));
+        else if (!isfinite(r->ratio.value))
+            /* No ratio to print (why says more). */
+            k += (size_t)snprintf(out->summary + k, sizeof out->summary - k,
+                                  "%s%s %s (no ratio: a side was left out or counted too few "
+                                  "rounds)",
+                                  m ? "; " : "", metric_words((stt_capacity_metric)m),
+                                  stt_capacity_side_name(r->side));
         else
             k += (size_t)snprintf(
                 out->summary + k, sizeof out->summary - k, "%s%s %s (weak/strong %.2f, %.2f-%.2f)",

@@ -52,6 +52,10 @@ typedef struct stt_profile_params {
     const char *out;        /* "results/cpu" */
     double short_s;         /* the short file: the 16 kHz mono WAV nearest this long (8) */
     double long_s;          /* the long file, cut into many pieces (60; quick 28) */
+    /* The requests' profile (their "model" field): NULL sends none, the
+     * server's default (balanced); quick: "fast", a third of the time for the
+     * same mechanism (one piece on one core, many pieces across the cores). */
+    const char *request_profile;
     int cores[STT_PROFILE_MAXV], ncores; /* 0: 1, 2, 4, 8, 16 up to the usable CPUs */
     int max_cores;                       /* the profile's largest core count; beyond the usable
                                           * CPUs it is reported as unmeasured (16) */

@@ -368,6 +368,7 @@ static void check_profile(const run *r, int cgroups)
     json_t *cfg = json_object_get(root, "config");
     CHECK(jstr(cfg, "server_cmd") && strstr(jstr(cfg, "server_cmd"), "fake_sttd"));
     CHECK(json_is_true(json_object_get(cfg, "quick")));
+    CHECK_STR_EQ(jstr(cfg, "request_profile"), "fast");
     CHECK(json_integer_value(json_object_get(cfg, "rounds")) == 5);
     CHECK_STR_EQ(jstr(json_object_get(json_object_get(cfg, "files"), "short"), "file"),
                  "short.wav");

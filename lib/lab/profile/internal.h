@@ -36,7 +36,8 @@ const char *pf_role_name(int role);
 typedef struct pf_file {
     char name[256];
     double audio_s;
-    stt_upload up; /* the bytes, owned (stt_upload_free) */
+    stt_upload up;     /* the bytes, owned (stt_upload_free) */
+    const char *model; /* its requests' "model" field (params.request_profile) */
 } pf_file;
 
 /* One configuration: the plan's description and everything measured. */

@@ -36,10 +36,11 @@ void pf_harness_pin(const stt_profile *r, const int *cpus, int n)
     if (r->nallowed > 0) sched_setaffinity(0, sizeof set, &set);
 }
 
-static stt_client_params client_params(int threads)
+static stt_client_params client_params(int threads, const pf_file *f)
 {
     stt_client_params cp = stt_client_default_params();
     cp.threads = threads;
+    cp.profile = f->model;
     cp.timeout_s = 1800;
     return cp;
 }
@@ -47,7 +48,7 @@ static stt_client_params client_params(int threads)
 int pf_single(const char *url, const pf_file *f, int threads, double *latency_s, double *pieces,
               char *err, size_t errlen)
 {
-    stt_client_params cp = client_params(threads);
+    stt_client_params cp = client_params(threads, f);
     stt_client_reply rep;
     int rc = stt_client_transcribe(url, &f->up, &cp, &rep);
     if (rc == 0) {
@@ -81,7 +82,7 @@ typedef struct loop {
 static void *client(void *arg)
 {
     loop *l = arg;
-    stt_client_params cp = client_params(0);
+    stt_client_params cp = client_params(0, l->f);
     while (!atomic_load(&l->stop)) {
         if (l->total && atomic_fetch_add(&l->issued, 1) >= l->total) break;
         stt_client_reply rep;
@@ -191,6 +192,7 @@ int pf_poisson(const char *url, const pf_file *f, double rate, int n, uint64_t s
     lp.url = route;
     lp.bodies = &f->up;
     lp.nbodies = 1;
+    lp.model = f->model;
     lp.timeout_s = 1800;
     lp.threads = 1;
     stt_load_step st = {0};

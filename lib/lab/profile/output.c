@@ -342,6 +342,8 @@ static json_t *config_json(const stt_profile *r)
         "poisson_load", NUM(p->poisson_load), "margin", NUM(p->margin), "thread_margin",
         NUM(p->thread_margin), "seed", (json_int_t)p->seed, "quick", p->quick);
     json_object_set_new(c, "files", files);
+    json_object_set_new(c, "request_profile",
+                        p->request_profile ? json_string(p->request_profile) : json_null());
     json_object_set_new(c, "saturation", NUM(p->saturation));
     json_object_set_new(c, "scaling_latency", json_boolean(p->scaling_latency));
     json_object_set_new(c, "usable_cpus", json_integer(r->usable));

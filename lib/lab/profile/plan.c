@@ -36,6 +36,7 @@ void stt_profile_quick(stt_profile_params *p)
 {
     p->quick = 1;
     p->long_s = 28;
+    p->request_profile = "fast";
     p->quota = 0;
     p->threads = 0;
     p->rounds = 5;

@@ -66,6 +66,7 @@ static int load_files(stt_profile *r, char *err, size_t errlen)
         snprintf(path, sizeof path, "%s/%s", r->p.corpus, pick[i]->file);
         snprintf(f->name, sizeof f->name, "%s", pick[i]->file);
         f->audio_s = pick[i]->duration_s;
+        f->model = r->p.request_profile;
         rc = stt_upload_read(path, 1, &f->up, err, errlen);
         if (!rc) {
             /* the name the upload borrows must outlive the manifest */

@@ -368,6 +368,9 @@ int pf_write_report(const stt_profile *r, int charts_ok, const char *chart_err, 
             r->files[PF_SHORT].name, r->files[PF_SHORT].audio_s, r->files[PF_LONG].name,
             r->files[PF_LONG].audio_s, 100 * r->p.saturation,
             r->p.quick ? " Quick mode: fewer rounds and requests, so wider intervals." : "");
+    if (r->p.request_profile)
+        fprintf(f, "Every request asked for the %s profile (`--profile`).\n\n",
+                r->p.request_profile);
     text t = {0};
     tx(&t, "1. **Many weak cores or few strong ones?** ");
     answer_capacity(r, &t);

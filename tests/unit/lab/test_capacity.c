@@ -141,6 +141,8 @@ static void test_mixed_and_likely(void)
     REQUIRE(stt_capacity_analyse(&in, &p, &c) == 0);
     CHECK(c.pair[0].m[STT_CAP_THROUGHPUT].side == STT_CAP_UNDETERMINED);
     CHECK(strstr(c.pair[0].m[STT_CAP_THROUGHPUT].why, "excluded") != NULL);
+    /* and the summary never prints a ratio it does not have */
+    CHECK(strstr(c.summary, "nan") == NULL);
     CHECK_STR_EQ(c.confidence, "likely");
 }
 
@@ -158,6 +160,12 @@ static void test_too_few_rounds_decide_nothing(void)
     CHECK(c.pair[0].m[STT_CAP_SHORT].side == STT_CAP_UNDETERMINED);
     CHECK(strstr(c.pair[0].m[STT_CAP_SHORT].why, "at least 5 rounds") != NULL);
     CHECK_STR_EQ(c.answer, "undetermined");
+    /* no ratio is printed where none was computed */
+    CHECK(strstr(c.summary, "nan") == NULL);
+    /* with only 2 rounds no ratio is computed: the summary says so */
+    in.nrounds = 2;
+    REQUIRE(stt_capacity_analyse(&in, &p, &c) == 0);
+    CHECK(strstr(c.summary, "nan") == NULL);
 }
 
 static void test_p95_needs_its_n(void)

@@ -32,9 +32,11 @@ static void test_defaults_and_quick(void)
     CHECK(p.quota == 2 && p.capacity == 1 && p.threads == 2 && p.poisson == 6);
     CHECK(p.period_us == 10000 && p.max_cores == 16 && p.margin == 0.05);
     CHECK(p.short_s == 8 && p.long_s == 60 && !p.quick);
+    CHECK(p.request_profile == NULL); /* the server's default */
     stt_profile_quick(&p);
     CHECK(p.quick && p.rounds == 5 && p.extra_rounds == 0 && p.requests == 2);
     CHECK(p.scaling_latency); /* the scale answer's long-request speedup */
+    CHECK_STR_EQ(p.request_profile, "fast");
     CHECK(p.quota == 0 && p.threads == 0 && p.poisson == 0 && p.long_s == 28);
     CHECK(p.capacity == 1 && p.margin == 0.05); /* unchanged */
 }
